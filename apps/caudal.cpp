@@ -1,0 +1,166 @@
+// caudal: the command-line front end. It parses options and calls libcaudal;
+// no training or evaluation logic lives here.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "caudal/core/error.h"
+#include "caudal/core/threads.h"
+#include "caudal/data/dataset.h"
+#include "caudal/data/prepare.h"
+#include "caudal/eval/evaluator.h"
+#include "caudal/train/config.h"
+#include "caudal/train/run_dir.h"
+#include "caudal/train/trainer.h"
+
+namespace {
+
+using namespace caudal;
+
+void print_tables(const GroupedMetrics& valid, const GroupedMetrics& test) {
+  std::cout << "\nvalidation\n" << format_metrics_table(valid) << "\ntest\n" << format_metrics_table(test) << std::flush;
+}
+
+// Options shared by `train` and `eval` that change how evaluation is done.
+void add_eval_options(CLI::App& cmd, EvalOptions& eval) {
+  cmd.add_flag("--official-history-mask", eval.history_score_zero,
+               "score history items 0 as the official code does (default: remove them)");
+  cmd.add_flag("--sampled-eval", eval.sampled, "rank the target among sampled negatives instead of all items");
+  cmd.add_option("--sampled-negatives", eval.sampled_negatives, "negatives for --sampled-eval")->check(CLI::PositiveNumber);
+  cmd.add_option("--eval-batch", eval.batch_size, "users per evaluation batch")->check(CLI::PositiveNumber);
+}
+
+int run_train(TrainConfig config, const std::string& out) {
+  RunDirectory run(out);
+  make_logger(run.file("train.log"));
+  set_compute_threads(config.threads);
+  Dataset dataset(load_sequences(config.data), config.head_ratio);
+  auto result = train_and_test(config, dataset, run);
+  print_tables(result.valid, result.test);
+  std::cout << fmt::format("\nbest epoch {} of {}; {:.2f} s per training epoch; run in {}\n", result.best_epoch,
+                           result.epochs, result.seconds_per_epoch, run.path());
+  return 0;
+}
+
+int run_eval(const std::string& run_path, const std::string& data_override, int threads, const std::string& device_name,
+             const EvalOptions& overrides, bool history_flag, bool sampled_flag) {
+  RunDirectory run(run_path);
+  make_logger("");
+  auto config = train_config_from_json(run.read_json("config.json"), run.file("config.json"));
+  if (!data_override.empty()) config.data = data_override;
+  if (history_flag) config.eval.history_score_zero = true;
+  if (sampled_flag) config.eval.sampled = true;
+  config.eval.sampled_negatives = overrides.sampled_negatives;
+  config.eval.batch_size = overrides.batch_size;
+  set_compute_threads(threads);
+  const auto device = parse_device(device_name);
+  Dataset dataset(load_sequences(config.data), config.head_ratio);
+  auto model = build_model(config, dataset.num_items());
+  run.load_checkpoint(*model);
+  model->to(device);
+  config.eval.trim = config.trim && !model->backbone().needs_full_window();
+  auto valid = evaluate(*model, dataset, Stage::kValid, config.eval, device);
+  auto test = evaluate(*model, dataset, Stage::kTest, config.eval, device);
+  nlohmann::json json;
+  json["valid"] = to_json(valid);
+  json["test"] = to_json(test);
+  run.write_json("eval.json", json);
+  print_tables(valid, test);
+  std::cout << "\nwritten to " << run.file("eval.json") << "\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"caudal: long-tail sequential recommendation (SASRec, TADA, FAERec)"};
+  app.require_subcommand(1);
+
+  // train
+  TrainConfig config;
+  std::string train_out;
+  auto* train = app.add_subcommand("train", "train a model, validate, early-stop, test; writes a run directory");
+  train->add_option("--data", config.data, "sequence file (user item item ...)")->required()->check(CLI::ExistingFile);
+  train->add_option("--out", train_out, "run directory")->required();
+  train->add_option("--model", config.backbone.name, "backbone: sasrec")->capture_default_str();
+  train->add_option("--epochs", config.epochs)->capture_default_str()->check(CLI::PositiveNumber);
+  train->add_option("--warmup", config.warmup, "epochs before validation starts")->capture_default_str()->check(CLI::NonNegativeNumber);
+  train->add_option("--patience", config.patience, "validations without improvement before stopping")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  train->add_option("--seed", config.seed)->capture_default_str();
+  train->add_option("--threads", config.threads)->capture_default_str()->check(CLI::PositiveNumber);
+  train->add_option("--hidden", config.backbone.hidden)->capture_default_str()->check(CLI::PositiveNumber);
+  train->add_option("--layers", config.backbone.layers)->capture_default_str()->check(CLI::PositiveNumber);
+  train->add_option("--heads", config.backbone.heads)->capture_default_str()->check(CLI::PositiveNumber);
+  train->add_option("--max-len", config.backbone.max_len)->capture_default_str()->check(CLI::PositiveNumber);
+  train->add_option("--dropout", config.backbone.dropout)->capture_default_str()->check(CLI::Range(0.0, 0.99));
+  train->add_option("--attn-dropout", config.backbone.attn_dropout)->capture_default_str()->check(CLI::Range(0.0, 0.99));
+  train->add_option("--batch", config.batch)->capture_default_str()->check(CLI::PositiveNumber);
+  train->add_option("--lr", config.lr)->capture_default_str()->check(CLI::PositiveNumber);
+  train->add_option("--device", config.device, "cpu or cuda")->capture_default_str();
+  train->add_option("--head-ratio", config.head_ratio, "share of head items and users")->capture_default_str()
+      ->check(CLI::Range(0.01, 0.99));
+  bool padded = false;
+  train->add_flag("--padded", padded, "pad every batch to max_len (slower; same results)");
+  add_eval_options(*train, config.eval);
+
+  // eval
+  std::string eval_run, eval_data, eval_device = "cpu";
+  int eval_threads = 1;
+  EvalOptions eval_options;
+  auto* eval = app.add_subcommand("eval", "re-evaluate a saved run (writes RUN/eval.json)");
+  eval->add_option("--run", eval_run, "run directory written by train")->required()->check(CLI::ExistingDirectory);
+  eval->add_option("--data", eval_data, "sequence file (default: the one the run was trained on)");
+  eval->add_option("--threads", eval_threads)->capture_default_str()->check(CLI::PositiveNumber);
+  eval->add_option("--device", eval_device)->capture_default_str();
+  add_eval_options(*eval, eval_options);
+
+  // prepare
+  std::string interactions, prepare_out;
+  PrepareOptions prepare_options;
+  double min_rating = 0;
+  auto* prepare = app.add_subcommand("prepare", "raw user,item,rating,timestamp CSV -> sequence file + id maps");
+  prepare->add_option("--interactions", interactions, "CSV file")->required()->check(CLI::ExistingFile);
+  prepare->add_option("--out", prepare_out, "output directory")->required();
+  auto* min_rating_opt = prepare->add_option("--min-rating", min_rating, "drop interactions rated below this");
+  prepare->add_option("--k-core", prepare_options.k_core, "iterated k-core filter")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (*train) {
+      config.trim = !padded;
+      config.eval.max_len = config.backbone.max_len;
+      config.eval.seed = config.seed;
+      return run_train(config, train_out);
+    }
+    if (*eval) {
+      return run_eval(eval_run, eval_data, eval_threads, eval_device, eval_options,
+                      eval->count("--official-history-mask") > 0, eval->count("--sampled-eval") > 0);
+    }
+    if (*prepare) {
+      if (min_rating_opt->count()) prepare_options.min_rating = min_rating;
+      auto data = prepare_interactions(interactions, prepare_options);
+      write_prepared(data, prepare_out);
+      std::cout << fmt::format("{} interactions read, {} kept; {} users, {} items -> {}/sequences.txt\n", data.events_read,
+                               data.events_kept, data.sequences.size(), data.item_names.size(), prepare_out);
+      return 0;
+    }
+  } catch (const caudal::Error& e) {
+    std::cerr << "caudal: error: " << e.what() << "\n";
+    return 1;
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    std::cerr << "caudal: error (LibTorch): " << what.substr(0, what.find('\n')) << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "caudal: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,91 @@
+#include "caudal/eval/evaluator.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/module.h>
+
+#include <limits>
+
+#include "caudal/core/error.h"
+#include "caudal/data/batcher.h"
+
+namespace caudal {
+namespace {
+
+constexpr uint64_t kSampledEvalStream = 3;
+
+at::Tensor long_tensor(std::vector<int64_t>& values) {
+  return at::from_blob(values.data(), {static_cast<int64_t>(values.size())}, at::kLong).clone();
+}
+
+// Full ranking of one batch: rank = number of items scored strictly higher
+// than the target, history and padding excluded.
+at::Tensor full_ranks(const at::Tensor& scores_in, const EvalBatch& batch, const Dataset& dataset, Stage stage,
+                      bool history_score_zero) {
+  auto scores = scores_in;
+  const auto device = scores.device();
+  auto targets = batch.targets.to(device);
+  auto target_scores = scores.gather(1, targets.unsqueeze(1));  // the model's own score of the target
+  std::vector<int64_t> rows, cols;
+  for (size_t r = 0; r < batch.users.size(); ++r) {
+    const auto& s = dataset.sequence(batch.users[r]);
+    const int64_t history = dataset.history_length(batch.users[r], stage);
+    for (int64_t k = 0; k < history; ++k) {
+      rows.push_back(static_cast<int64_t>(r));
+      cols.push_back(s[k]);
+    }
+  }
+  const double removed = history_score_zero ? 0.0 : -std::numeric_limits<double>::infinity();
+  scores.index_put_({long_tensor(rows).to(device), long_tensor(cols).to(device)}, at::scalar_tensor(removed, scores.options()));
+  scores.select(1, 0).fill_(-std::numeric_limits<double>::infinity());
+  if (history_score_zero) target_scores = scores.gather(1, targets.unsqueeze(1));
+  return scores.gt(target_scores).sum(1);
+}
+
+}  // namespace
+
+RankedTargets rank_targets(SequentialRecommender& model, const Dataset& dataset, Stage stage, const EvalOptions& options,
+                           const c10::Device& device) {
+  const bool was_training = model.is_training();
+  model.eval();
+  torch::NoGradGuard no_grad;
+  BatchOptions batch_options{options.max_len, options.batch_size, options.trim};
+  auto batches = make_eval_batches(dataset, stage, batch_options);
+  NegativeSampler sampler(dataset);
+  auto rng = make_rng(options.seed, kSampledEvalStream, stage == Stage::kValid ? 0 : 1);
+  RankedTargets out;
+  for (const auto& batch : batches) {
+    auto hidden = model.encode_last(batch.inputs.to(device));
+    if (at::isnan(hidden).any().item<bool>()) throw Error("the model produced NaN hidden states during evaluation");
+    at::Tensor ranks;
+    if (options.sampled) {
+      const auto rows = static_cast<int64_t>(batch.users.size());
+      std::vector<int64_t> candidates;
+      candidates.reserve(rows * (options.sampled_negatives + 1));
+      for (int64_t r = 0; r < rows; ++r) {
+        candidates.push_back(dataset.target(batch.users[r], stage));
+        for (int64_t j = 0; j < options.sampled_negatives; ++j) candidates.push_back(sampler.draw(batch.users[r], rng));
+      }
+      auto ids = long_tensor(candidates).view({rows, options.sampled_negatives + 1}).to(device);
+      auto scores = (model.items().output(ids) * hidden.unsqueeze(1)).sum(-1);
+      ranks = scores.narrow(1, 1, options.sampled_negatives).gt(scores.narrow(1, 0, 1)).sum(1);
+    } else {
+      ranks = full_ranks(model.score_all(hidden), batch, dataset, stage, options.history_score_zero);
+    }
+    auto ranks_cpu = ranks.to(at::kCPU).contiguous();
+    const auto* r = ranks_cpu.data_ptr<int64_t>();
+    for (size_t i = 0; i < batch.users.size(); ++i) {
+      out.users.push_back(batch.users[i]);
+      out.targets.push_back(dataset.target(batch.users[i], stage));
+      out.ranks.push_back(r[i]);
+    }
+  }
+  if (was_training) model.train();
+  return out;
+}
+
+GroupedMetrics evaluate(SequentialRecommender& model, const Dataset& dataset, Stage stage, const EvalOptions& options,
+                        const c10::Device& device) {
+  return group_metrics(rank_targets(model, dataset, stage, options, device), dataset.groups());
+}
+
+}  // namespace caudal

@@ -1,0 +1,46 @@
+// Seam 2 of the design: a backbone turns a sequence of item vectors into one
+// hidden state per position. It never sees item ids, losses or methods; the
+// item representation is handed to it (seam 1, item_representation.h).
+//
+// Contract:
+//   forward(item_vectors [B, T, d], keep [B, T] bool) -> hidden [B, T, d]
+//   - sequences are left-padded: the newest item is in column T-1, T <= max_len;
+//   - `keep` is true at real items; vectors at padded positions are arbitrary;
+//   - unless needs_full_window(), the hidden state at a real position does not
+//     depend on padded positions, nor on how many padding columns precede the
+//     sequence, so batches may be trimmed to their longest sequence;
+//   - if causal(), position t only sees positions <= t.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <torch/nn/module.h>
+
+namespace caudal {
+
+struct BackboneConfig {
+  std::string name = "sasrec";
+  int64_t hidden = 64;
+  int64_t layers = 2;
+  int64_t heads = 2;
+  int64_t max_len = 50;
+  double dropout = 0.2;       // hidden dropout
+  double attn_dropout = 0.2;  // attention-probability dropout
+};
+
+class Backbone : public torch::nn::Module {
+ public:
+  virtual torch::Tensor forward(const torch::Tensor& item_vectors, const torch::Tensor& keep) = 0;
+  // True when padding cannot be trimmed (e.g. a filter over the whole window).
+  virtual bool needs_full_window() const { return false; }
+  virtual bool causal() const { return true; }
+  virtual int64_t hidden_size() const = 0;
+};
+
+// The model zoo: builds the backbone a config names; throws caudal::Error
+// listing the known names otherwise.
+std::shared_ptr<Backbone> make_backbone(const BackboneConfig& config);
+
+}  // namespace caudal

@@ -1,0 +1,35 @@
+// Seam 1 of the design: how item ids become vectors, on the input side (what
+// the backbone reads) and on the output side (what hidden states are scored
+// against). Plain models use one ID embedding table for both; methods such as
+// FAERec provide their own representation. Row/id 0 is padding and its vector
+// is zero.
+#pragma once
+
+#include <torch/nn/modules/embedding.h>
+
+namespace caudal {
+
+class ItemRepresentation : public torch::nn::Module {
+ public:
+  // [B, T] ids -> [B, T, d] vectors fed to the backbone.
+  virtual torch::Tensor input(const torch::Tensor& ids) = 0;
+  // [...] ids -> [..., d] vectors that training scores targets and negatives with.
+  virtual torch::Tensor output(const torch::Tensor& ids) = 0;
+  // [num_items + 1, d]: every item's output vector, for full ranking.
+  virtual torch::Tensor output_table() = 0;
+};
+
+// A learned table shared by input and output (the protocol's backbones),
+// initialised normal(0, std) with a zero, never-updated padding row.
+class IdEmbedding : public ItemRepresentation {
+ public:
+  IdEmbedding(int64_t num_items, int64_t dim, double init_std = 0.02);
+  torch::Tensor input(const torch::Tensor& ids) override { return table_->forward(ids); }
+  torch::Tensor output(const torch::Tensor& ids) override { return table_->forward(ids); }
+  torch::Tensor output_table() override { return table_->weight; }
+
+ private:
+  torch::nn::Embedding table_{nullptr};
+};
+
+}  // namespace caudal

@@ -1,0 +1,57 @@
+// SASRec (Kang & McAuley 2018) as protocol.md specifies it: learned absolute
+// positions counted from the left of the max_len window, LayerNorm (eps
+// 1e-12) and dropout on the input, then post-norm Transformer blocks (causal
+// and key-padding masked attention, GELU feed-forward of width 4d).
+// Init: normal(0, 0.02) weights, zero biases, LayerNorm weight 1.
+#pragma once
+
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
+
+#include "caudal/model/backbone.h"
+
+namespace caudal {
+
+// One post-norm block: x = LN(x + Drop(Attn(x))); x = LN(x + Drop(FFN(x))).
+class TransformerBlockImpl : public torch::nn::Module {
+ public:
+  TransformerBlockImpl(int64_t hidden, int64_t heads, double dropout, double attn_dropout);
+  // attention_bias: [B, 1, T, T] added to the attention logits (0 or a large negative).
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& attention_bias);
+
+ private:
+  int64_t hidden_, heads_;
+  torch::nn::Linear qkv_{nullptr}, out_{nullptr}, ff_in_{nullptr}, ff_out_{nullptr};
+  torch::nn::LayerNorm attn_norm_{nullptr}, ff_norm_{nullptr};
+  torch::nn::Dropout dropout_{nullptr}, attn_dropout_{nullptr};
+};
+TORCH_MODULE(TransformerBlock);
+
+class SASRec : public Backbone {
+ public:
+  explicit SASRec(const BackboneConfig& config);
+  torch::Tensor forward(const torch::Tensor& item_vectors, const torch::Tensor& keep) override;
+  int64_t hidden_size() const override { return config_.hidden; }
+
+ private:
+  BackboneConfig config_;
+  torch::nn::Embedding positions_{nullptr};
+  torch::nn::LayerNorm input_norm_{nullptr};
+  torch::nn::Dropout input_dropout_{nullptr};
+  torch::nn::ModuleList blocks_{nullptr};
+};
+
+// Additive attention bias for left-padded sequences: 0 where query t may see
+// key s (s <= t and s is a real item), a large negative elsewhere. Finite on
+// purpose: a padded query row then stays a harmless uniform average instead
+// of NaN, which would leak through 0 * NaN into real positions.
+torch::Tensor causal_attention_bias(const torch::Tensor& keep);
+
+// normal(0, std) for Linear/Embedding weights, zero biases, LayerNorm (1, 0),
+// applied to the submodules of `module` (callable from its constructor).
+void init_transformer_weights(torch::nn::Module& module, double std = 0.02);
+
+}  // namespace caudal

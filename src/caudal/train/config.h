@@ -1,0 +1,37 @@
+// Everything that defines a training run. Written to RUN_DIR/config.json so a
+// run can be re-evaluated or continued exactly; `caudal train` flags map to
+// these fields one to one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "caudal/eval/evaluator.h"
+#include "caudal/model/backbone.h"
+
+namespace caudal {
+
+struct TrainConfig {
+  std::string data;  // sequence file
+  BackboneConfig backbone;
+  int64_t epochs = 200;
+  int64_t warmup = 0;     // epochs before validation starts (the official code's star_test)
+  int64_t patience = 10;  // validations without a better NDCG@20 before stopping
+  uint64_t seed = 2024;
+  int threads = 1;
+  int64_t batch = 256;
+  double lr = 1e-3;
+  std::string device = "cpu";
+  double head_ratio = 0.2;
+  bool trim = true;  // trimmed, length-bucketed batches (same results as padded, faster)
+  EvalOptions eval;
+};
+
+nlohmann::json to_json(const TrainConfig& config);
+// Missing fields keep their defaults; a field of the wrong type is an error
+// that names it.
+TrainConfig train_config_from_json(const nlohmann::json& json, const std::string& source);
+
+}  // namespace caudal

@@ -1,0 +1,143 @@
+#include "caudal/train/trainer.h"
+
+#include <ATen/ATen.h>
+#include <spdlog/spdlog.h>
+#include <torch/optim/adam.h>
+#include <torch/utils.h>
+
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "caudal/core/error.h"
+#include "caudal/train/losses.h"
+
+namespace caudal {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string format_duration(double seconds) {
+  const auto s = static_cast<int64_t>(seconds);
+  return fmt::format("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
+}
+
+std::string short_metrics(const MetricValues& m) {
+  return fmt::format("HR@10 {:.4f} NDCG@10 {:.4f} NDCG@20 {:.4f}", m.hr_at(10), m.ndcg_at(10), m.ndcg_at(20));
+}
+
+}  // namespace
+
+c10::Device parse_device(const std::string& name) {
+  if (name == "cpu") return c10::Device(c10::kCPU);
+  if (name == "cuda" || name.rfind("cuda:", 0) == 0) {
+    if (!at::hasCUDA()) throw Error("--device " + name + ": this build of LibTorch has no CUDA support or no GPU is visible");
+    return c10::Device(name);
+  }
+  throw Error("--device must be cpu or cuda[:N], got '" + name + "'");
+}
+
+std::shared_ptr<SequentialRecommender> build_model(const TrainConfig& config, int64_t num_items) {
+  torch::manual_seed(config.seed);
+  auto backbone = make_backbone(config.backbone);
+  auto items = std::make_shared<IdEmbedding>(num_items, backbone->hidden_size());
+  return std::make_shared<SequentialRecommender>(items, backbone);
+}
+
+double train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher, torch::optim::Optimizer& optimizer,
+                       int64_t epoch, const c10::Device& device) {
+  model.train();
+  double loss_sum = 0;
+  int64_t batches = 0;
+  for (auto& batch : batcher.epoch(epoch)) {
+    auto inputs = batch.inputs.to(device), targets = batch.targets.to(device), negatives = batch.negatives.to(device);
+    auto hidden = model.encode(inputs);
+    auto loss = next_item_bce(hidden, model.items().output(targets), model.items().output(negatives), targets.gt(0));
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+    loss_sum += loss.item<double>();
+    ++batches;
+  }
+  return batches ? loss_sum / static_cast<double>(batches) : 0.0;
+}
+
+TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run) {
+  auto log = spdlog::default_logger();
+  const auto device = parse_device(config.device);
+  if (config.epochs < 1) throw Error("--epochs must be at least 1");
+  if (config.patience < 1) throw Error("--patience must be at least 1");
+  run.write_json("config.json", to_json(config));
+
+  auto model = build_model(config, dataset.num_items());
+  model->to(device);
+  const bool trim = config.trim && !model->backbone().needs_full_window();
+  TrainBatcher batcher(dataset, BatchOptions{config.backbone.max_len, config.batch, trim}, config.seed);
+  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(config.lr));
+  EvalOptions eval = config.eval;
+  eval.max_len = config.backbone.max_len;
+  eval.trim = trim;
+  eval.seed = config.seed;
+
+  log->info("data {}: {} users, {} items, {} head items, {} head users", dataset.source(), dataset.num_users(),
+            dataset.num_items(), dataset.groups().num_head_items, dataset.groups().num_head_users);
+  log->info("model {}: hidden {}, layers {}, heads {}, max_len {}, dropout {}/{}; {} batches", config.backbone.name,
+            config.backbone.hidden, config.backbone.layers, config.backbone.heads, config.backbone.max_len,
+            config.backbone.dropout, config.backbone.attn_dropout, trim ? "trimmed" : "padded");
+
+  TrainResult result;
+  double best_score = -1, train_seconds = 0;
+  int64_t since_best = 0;
+  for (int64_t epoch = 0; epoch < config.epochs; ++epoch) {
+    const auto start = Clock::now();
+    const double loss = train_one_epoch(*model, batcher, optimizer, epoch, device);
+    const double seconds = seconds_since(start);
+    train_seconds += seconds;
+    result.epochs = epoch + 1;
+    if (!std::isfinite(loss))
+      throw Error(fmt::format("training diverged: loss is {} at epoch {}; the best checkpoint so far is kept in {}", loss,
+                              epoch + 1, run.file("model.pt")));
+    const double eta = (train_seconds / static_cast<double>(epoch + 1)) * static_cast<double>(config.epochs - epoch - 1);
+    log->info("epoch {:>4}/{} loss {:.4f} {:.2f}s (ETA at most {})", epoch + 1, config.epochs, loss, seconds,
+              format_duration(eta));
+    const bool last = epoch + 1 == config.epochs;
+    if (epoch + 1 <= config.warmup && !last) continue;
+    auto valid = evaluate(*model, dataset, Stage::kValid, eval, device);
+    const double score = valid.overall.ndcg_at(20);
+    const bool improved = score > best_score;
+    log->info("  valid {}{}", short_metrics(valid.overall), improved ? " (best)" : "");
+    if (improved) {
+      best_score = score;
+      result.best_epoch = epoch + 1;
+      result.valid = valid;
+      since_best = 0;
+      run.save_checkpoint(*model);
+    } else if (++since_best >= config.patience) {
+      log->info("early stop: no better validation NDCG@20 for {} validations", config.patience);
+      break;
+    }
+  }
+  result.seconds_per_epoch = train_seconds / static_cast<double>(result.epochs);
+
+  run.load_checkpoint(*model);
+  result.test = evaluate(*model, dataset, Stage::kTest, eval, device);
+  run.write_json("metrics.json", metrics_json(result));
+  log->info("best epoch {} of {}, {:.2f}s per training epoch", result.best_epoch, result.epochs, result.seconds_per_epoch);
+  return result;
+}
+
+nlohmann::json metrics_json(const TrainResult& result) {
+  nlohmann::ordered_json j;
+  j["valid"] = to_json(result.valid);
+  j["test"] = to_json(result.test);
+  j["best_epoch"] = result.best_epoch;
+  j["epochs"] = result.epochs;
+  j["seconds_per_epoch"] = result.seconds_per_epoch;
+  return nlohmann::json(j);
+}
+
+}  // namespace caudal

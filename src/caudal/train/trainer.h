@@ -1,0 +1,43 @@
+// The training loop: next-item BCE with one fresh negative per position,
+// Adam, validation every epoch after `warmup`, early stopping on validation
+// NDCG@20, the best checkpoint written atomically, reloaded and tested once.
+#pragma once
+
+#include <memory>
+
+#include <torch/optim/optimizer.h>
+
+#include "caudal/data/batcher.h"
+#include "caudal/data/dataset.h"
+#include "caudal/eval/metrics.h"
+#include "caudal/model/recommender.h"
+#include "caudal/train/config.h"
+#include "caudal/train/run_dir.h"
+
+namespace caudal {
+
+struct TrainResult {
+  GroupedMetrics valid;  // of the best epoch
+  GroupedMetrics test;
+  int64_t best_epoch = -1;  // 1-based
+  int64_t epochs = 0;       // epochs run
+  double seconds_per_epoch = 0;  // training time only, validation excluded
+};
+
+// The model a config describes, initialised from config.seed.
+std::shared_ptr<SequentialRecommender> build_model(const TrainConfig& config, int64_t num_items);
+
+// One optimisation pass over the training batches of `epoch`; returns the
+// mean loss. Exposed for benchmarks.
+double train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher, torch::optim::Optimizer& optimizer,
+                       int64_t epoch, const c10::Device& device);
+
+// Trains, writes config.json, model.pt, metrics.json and train.log in `run`.
+TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run);
+
+// metrics.json as the contract describes it.
+nlohmann::json metrics_json(const TrainResult& result);
+
+c10::Device parse_device(const std::string& name);
+
+}  // namespace caudal
