@@ -81,6 +81,8 @@ std::vector<TrainBatch> TrainBatcher::epoch(int64_t epoch) const {
   auto negative_rng = make_rng(seed_, kNegativeStream, static_cast<uint64_t>(epoch));
   std::vector<int64_t> users(dataset_.num_users());
   std::iota(users.begin(), users.end(), 0);
+  // Users of 3 items have no training position (only validation and test).
+  users.erase(std::remove_if(users.begin(), users.end(), [&](int64_t u) { return window_length(u) == 0; }), users.end());
   std::shuffle(users.begin(), users.end(), order_rng);
   if (options_.trim) {
     // The shuffle above is the random tie-break among users of equal length.

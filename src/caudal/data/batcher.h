@@ -53,6 +53,7 @@ class TrainBatcher {
   TrainBatcher(const Dataset& dataset, BatchOptions options, uint64_t seed);
 
   // All batches of one epoch; the same (seed, epoch) gives the same batches.
+  // Users without a training position (3 items) are left out.
   std::vector<TrainBatch> epoch(int64_t epoch) const;
 
   // One batch of the given users, `width` columns wide (0 = as the options say).

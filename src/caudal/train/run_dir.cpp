@@ -35,10 +35,15 @@ nlohmann::json RunDirectory::read_json(const std::string& name) const {
   }
 }
 
+// Checkpoints are a flat archive of every parameter and buffer under its
+// dotted name. LibTorch's Module::load would silently adopt a tensor of
+// another shape (a checkpoint of another dataset or width); reading names
+// ourselves lets us check each one and say which does not match.
 void RunDirectory::save_checkpoint(torch::nn::Module& module, const std::string& name) const {
   write_atomically(file(name), [&](const std::string& tmp) {
     torch::serialize::OutputArchive archive;
-    module.save(archive);
+    for (const auto& p : module.named_parameters(/*recurse=*/true)) archive.write(p.key(), p.value());
+    for (const auto& b : module.named_buffers(/*recurse=*/true)) archive.write(b.key(), b.value(), /*is_buffer=*/true);
     archive.save_to(tmp);
   });
 }
@@ -46,15 +51,25 @@ void RunDirectory::save_checkpoint(torch::nn::Module& module, const std::string&
 void RunDirectory::load_checkpoint(torch::nn::Module& module, const std::string& name) const {
   const std::string path = file(name);
   if (!std::filesystem::exists(path)) throw Error(path + ": checkpoint not found");
+  torch::serialize::InputArchive archive;
   try {
-    torch::serialize::InputArchive archive;
     archive.load_from(path);
-    module.load(archive);
   } catch (const c10::Error& e) {
     // LibTorch's message is long and internal; keep its first line.
     std::string what = e.what_without_backtrace();
-    throw Error(path + ": checkpoint is damaged, truncated or from another model: " + what.substr(0, what.find('\n')));
+    throw Error(path + ": checkpoint is damaged, truncated or not a caudal checkpoint: " + what.substr(0, what.find('\n')));
   }
+  auto restore = [&](const std::string& key, at::Tensor& target, bool is_buffer) {
+    at::Tensor stored;
+    if (!archive.try_read(key, stored, is_buffer)) throw Error(path + ": checkpoint has no tensor '" + key + "'");
+    if (stored.sizes() != target.sizes())
+      throw Error(path + ": '" + key + "' has shape " + c10::str(stored.sizes()) + " in the checkpoint but " +
+                  c10::str(target.sizes()) + " in the model (another dataset or model size?)");
+    torch::NoGradGuard no_grad;
+    target.copy_(stored);
+  };
+  for (auto& p : module.named_parameters(true)) restore(p.key(), p.value(), false);
+  for (auto& b : module.named_buffers(true)) restore(b.key(), b.value(), true);
 }
 
 std::shared_ptr<spdlog::logger> make_logger(const std::string& log_path) {

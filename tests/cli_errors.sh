@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Bad input through the CLI: each case must exit non-zero with a message that
+# names the problem (and the file and line where there is one).
+set -u
+caudal="$1"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+
+expect_error() {  # expect_error "pattern" command...
+  local pattern="$1"
+  shift
+  local out
+  out=$("$@" 2>&1)
+  local rc=$?
+  if [ $rc -eq 0 ]; then
+    echo "FAIL (exit 0): $*"; failures=$((failures + 1))
+  elif ! grep -qF -- "$pattern" <<<"$out"; then
+    echo "FAIL (no '$pattern' in output): $*"; echo "$out" | head -5; failures=$((failures + 1))
+  else
+    echo "ok: $pattern"
+  fi
+}
+
+printf '1 1 2 3\n2 4 five 6\n' >"$tmp/bad.txt"
+expect_error "bad.txt:2: not an integer item id: 'five'" "$caudal" train --data "$tmp/bad.txt" --out "$tmp/run"
+printf '' >"$tmp/empty.txt"
+expect_error "no users" "$caudal" train --data "$tmp/empty.txt" --out "$tmp/run"
+expect_error "--data" "$caudal" train --data "$tmp/missing.txt" --out "$tmp/run"
+printf '1 1 2 3 4\n2 2 3 4 5\n' >"$tmp/ok.txt"
+expect_error "multiple of --heads" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run" --hidden 7 --heads 2 --epochs 1
+expect_error "unknown --model 'nope'" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run" --model nope --epochs 1
+expect_error "--device must be cpu or cuda" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run" --device tpu --epochs 1
+mkdir -p "$tmp/notarun"
+expect_error "config.json: not found" "$caudal" eval --run "$tmp/notarun"
+"$caudal" train --data "$tmp/ok.txt" --out "$tmp/run" --epochs 1 --hidden 8 >/dev/null 2>&1 || { echo "FAIL: tiny training run"; failures=$((failures + 1)); }
+head -c 100 "$tmp/run/model.pt" >"$tmp/cut.pt" && mv "$tmp/cut.pt" "$tmp/run/model.pt"
+expect_error "model.pt: checkpoint is damaged, truncated" "$caudal" eval --run "$tmp/run"
+printf 'user,item,rating,timestamp\nu1,i1,5\n' >"$tmp/log.csv"
+expect_error "log.csv:2: expected 4 fields" "$caudal" prepare --interactions "$tmp/log.csv" --out "$tmp/prep"
+
+[ $failures -eq 0 ] && echo "all CLI error cases passed" || echo "$failures CLI error case(s) failed"
+exit $((failures > 0))

@@ -1,0 +1,122 @@
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "caudal/core/atomic_file.h"
+#include "caudal/core/error.h"
+#include "caudal/train/run_dir.h"
+#include "caudal/train/trainer.h"
+#include "test_util.h"
+
+namespace caudal {
+namespace {
+
+using testing::TempDir;
+
+TEST(AtomicFile, ReplacesWholeFileAndLeavesNoTemporaries) {
+  TempDir dir;
+  write_file_atomically(dir.file("a.txt"), "first");
+  write_file_atomically(dir.file("a.txt"), "second");
+  EXPECT_EQ(read_file(dir.file("a.txt")), "second");
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    (void)entry;
+    ++files;
+  }
+  EXPECT_EQ(files, 1);
+}
+
+TEST(AtomicFile, FailedWriteKeepsTheOldFile) {
+  TempDir dir;
+  write_file_atomically(dir.file("a.txt"), "old");
+  EXPECT_THROW(write_atomically(dir.file("a.txt"),
+                                [](const std::string& tmp) {
+                                  std::ofstream(tmp) << "partial";
+                                  throw Error("disk full");
+                                }),
+               Error);
+  EXPECT_EQ(read_file(dir.file("a.txt")), "old");
+}
+
+TEST(RunDirectory, CheckpointRoundTrip) {
+  TempDir dir;
+  RunDirectory run(dir.file("run"));
+  TrainConfig config;
+  config.backbone.hidden = 8;
+  auto a = build_model(config, 20);
+  run.save_checkpoint(*a);
+  config.seed = 99;
+  auto b = build_model(config, 20);
+  run.load_checkpoint(*b);
+  auto pa = a->parameters(), pb = b->parameters();
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(at::equal(pa[i], pb[i]));
+}
+
+TEST(RunDirectory, TruncatedCheckpointIsAClearError) {
+  TempDir dir;
+  RunDirectory run(dir.file("run"));
+  TrainConfig config;
+  config.backbone.hidden = 8;
+  auto model = build_model(config, 20);
+  run.save_checkpoint(*model);
+  const auto path = run.file("model.pt");
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) / 2);
+  try {
+    run.load_checkpoint(*model);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("damaged, truncated"), std::string::npos) << e.what();
+  }
+}
+
+TEST(RunDirectory, CheckpointOfAnotherShapeIsAClearError) {
+  TempDir dir;
+  RunDirectory run(dir.file("run"));
+  TrainConfig config;
+  config.backbone.hidden = 8;
+  run.save_checkpoint(*build_model(config, 20));
+  auto other = build_model(config, 25);  // different item count
+  try {
+    run.load_checkpoint(*other);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'items.table.weight' has shape [21, 8] in the checkpoint but [26, 8]"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(RunDirectory, ConfigRoundTripAndTypeErrors) {
+  TrainConfig config;
+  config.backbone.hidden = 32;
+  config.backbone.dropout = 0.5;
+  config.eval.history_score_zero = true;
+  auto back = train_config_from_json(to_json(config), "config.json");
+  EXPECT_EQ(back.backbone.hidden, 32);
+  EXPECT_DOUBLE_EQ(back.backbone.dropout, 0.5);
+  EXPECT_TRUE(back.eval.history_score_zero);
+  auto bad = to_json(config);
+  bad["hidden"] = "large";
+  try {
+    train_config_from_json(bad, "run/config.json");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("run/config.json: field 'hidden'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(RunDirectory, MalformedJsonNamesTheFile) {
+  TempDir dir;
+  RunDirectory run(dir.file("run"));
+  std::ofstream(run.file("config.json")) << "{\"hidden\": ";
+  EXPECT_THROW(run.read_json("config.json"), Error);
+  EXPECT_THROW(run.read_json("missing.json"), Error);
+}
+
+}  // namespace
+}  // namespace caudal

@@ -1,0 +1,121 @@
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+#include <torch/optim/adam.h>
+
+#include "caudal/data/batcher.h"
+#include "caudal/model/sasrec.h"
+#include "caudal/train/losses.h"
+#include "caudal/train/trainer.h"
+#include "test_util.h"
+
+namespace caudal {
+namespace {
+
+TrainConfig small_config(double dropout) {
+  TrainConfig config;
+  config.backbone.hidden = 16;
+  config.backbone.heads = 2;
+  config.backbone.layers = 2;
+  config.backbone.max_len = 12;
+  config.backbone.dropout = dropout;
+  config.backbone.attn_dropout = dropout;
+  config.seed = 5;
+  return config;
+}
+
+Dataset varied_lengths() {
+  std::vector<std::vector<int64_t>> seqs;
+  for (int64_t u = 0; u < 6; ++u) {
+    std::vector<int64_t> s;
+    for (int64_t k = 0; k < 4 + 2 * u; ++k) s.push_back(1 + (u * 7 + k * 3) % 30);
+    seqs.push_back(s);
+  }
+  return testing::dataset_from(seqs);
+}
+
+TEST(SASRec, OutputShape) {
+  auto model = build_model(small_config(0.0), 30);
+  auto ids = at::randint(1, 31, {3, 7}, at::kLong);
+  EXPECT_EQ(model->encode(ids).sizes(), (at::IntArrayRef{3, 7, 16}));
+  EXPECT_EQ(model->encode_last(ids).sizes(), (at::IntArrayRef{3, 16}));
+  EXPECT_EQ(model->score_all(model->encode_last(ids)).sizes(), (at::IntArrayRef{3, 31}));
+}
+
+TEST(SASRec, IsCausal) {
+  auto model = build_model(small_config(0.0), 30);
+  model->eval();
+  auto ids = at::tensor({0, 0, 4, 9, 2, 7, 5}, at::kLong).view({1, 7});
+  auto changed = ids.clone();
+  changed[0][5] = 11;
+  auto a = model->encode(ids), b = model->encode(changed);
+  // Real positions 2..4 must not see item 5 (padded positions 0..1 are
+  // unconstrained: the backbone contract leaves their outputs arbitrary).
+  EXPECT_TRUE(at::equal(a.narrow(1, 2, 3), b.narrow(1, 2, 3))) << "positions before 5 must not see item 5";
+  EXPECT_FALSE(at::allclose(a.narrow(1, 5, 2), b.narrow(1, 5, 2)));
+}
+
+TEST(SASRec, RejectsWindowsLongerThanMaxLen) {
+  auto model = build_model(small_config(0.0), 30);
+  EXPECT_THROW(model->encode(at::ones({1, 13}, at::kLong)), std::exception);
+}
+
+// The speed-up of trimmed batches rests on this: for the same users,
+// negatives and weights, a batch cut to its longest sequence gives the same
+// hidden states, loss and gradients as the batch padded to max_len. Equal up
+// to float rounding only: the attention softmax sums over fewer (exactly
+// zero) terms, which changes the order of the additions.
+TEST(SASRec, TrimmedBatchEqualsPaddedBatch) {
+  auto ds = varied_lengths();
+  auto config = small_config(0.0);
+  auto model = build_model(config, ds.num_items());
+  TrainBatcher batcher(ds, BatchOptions{config.backbone.max_len, 8, true}, 3);
+  const std::vector<int64_t> users = {0, 1, 2};  // windows of 1, 3 and 5 items
+  auto rng_a = make_rng(9, 0, 0), rng_b = make_rng(9, 0, 0);
+  auto trimmed = batcher.make_batch(users, rng_a);
+  auto padded = batcher.make_batch(users, rng_b, config.backbone.max_len);
+  const int64_t width = trimmed.inputs.size(1);
+  ASSERT_EQ(width, 5);
+  ASSERT_TRUE(at::equal(padded.negatives.narrow(1, config.backbone.max_len - width, width), trimmed.negatives));
+
+  auto loss_of = [&](const TrainBatch& batch) {
+    model->zero_grad();
+    auto hidden = model->encode(batch.inputs);
+    auto loss = next_item_bce(hidden, model->items().output(batch.targets), model->items().output(batch.negatives),
+                              batch.targets.gt(0));
+    loss.backward();
+    std::vector<at::Tensor> grads;
+    for (const auto& p : model->parameters()) grads.push_back(p.grad().clone());
+    return std::make_tuple(hidden.detach(), loss.item<double>(), grads);
+  };
+  auto [h_trim, loss_trim, g_trim] = loss_of(trimmed);
+  auto [h_pad, loss_pad, g_pad] = loss_of(padded);
+  auto real = trimmed.inputs.gt(0).unsqueeze(-1);
+  auto h_pad_tail = h_pad.narrow(1, config.backbone.max_len - width, width);
+  EXPECT_TRUE(at::allclose(h_trim * real, h_pad_tail * real, 1e-5, 1e-6))
+      << "max difference " << (h_trim * real - h_pad_tail * real).abs().max().item<double>();
+  EXPECT_NEAR(loss_trim, loss_pad, 1e-6);
+  ASSERT_EQ(g_trim.size(), g_pad.size());
+  for (size_t i = 0; i < g_trim.size(); ++i)
+    EXPECT_TRUE(at::allclose(g_trim[i], g_pad[i], 1e-4, 1e-7))
+        << "parameter " << i << " max difference " << (g_trim[i] - g_pad[i]).abs().max().item<double>();
+}
+
+TEST(SASRec, PaddingRowStaysZero) {
+  auto ds = varied_lengths();
+  auto config = small_config(0.1);
+  auto model = build_model(config, ds.num_items());
+  TrainBatcher batcher(ds, BatchOptions{config.backbone.max_len, 4, true}, 3);
+  torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-2));
+  train_one_epoch(*model, batcher, adam, 0, c10::Device(c10::kCPU));
+  EXPECT_EQ(model->items().output_table()[0].abs().sum().item<double>(), 0.0);
+}
+
+TEST(SASRec, SameSeedSameWeights) {
+  auto a = build_model(small_config(0.2), 30), b = build_model(small_config(0.2), 30);
+  auto pa = a->parameters(), pb = b->parameters();
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(at::equal(pa[i], pb[i]));
+}
+
+}  // namespace
+}  // namespace caudal
