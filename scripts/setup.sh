@@ -21,7 +21,7 @@ sudo_cmd=""
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}"
 fi
 
 # Debian's default BLAS is the slow reference implementation; make sure the

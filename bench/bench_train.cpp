@@ -1,0 +1,67 @@
+// Speed of the hot paths on a real dataset, at a fixed thread count:
+//   BM_TrainEpoch/trim:1  one SASRec training epoch with trimmed, length-bucketed batches
+//   BM_TrainEpoch/trim:0  the same epoch padded to max_len (what the PyTorch code does)
+//   BM_FullRankingEval    validation over every user and every item
+// Environment: CAUDAL_BENCH_DATA (default: bundled Beauty), CAUDAL_BENCH_THREADS (default 1).
+// Compare with bench/reference/torch_sasrec_epoch.py (scripts/bench.sh runs both).
+#include <benchmark/benchmark.h>
+#include <torch/optim/adam.h>
+
+#include <cstdlib>
+#include <memory>
+
+#include "caudal/core/threads.h"
+#include "caudal/data/batcher.h"
+#include "caudal/eval/evaluator.h"
+#include "caudal/train/trainer.h"
+
+namespace {
+
+using namespace caudal;
+
+const Dataset& bench_dataset() {
+  static const Dataset dataset = [] {
+    const char* path = std::getenv("CAUDAL_BENCH_DATA");
+    return Dataset(load_sequences(path ? path : CAUDAL_SOURCE_DIR "/data/amazon/Beauty.txt"));
+  }();
+  return dataset;
+}
+
+void set_threads() {
+  const char* threads = std::getenv("CAUDAL_BENCH_THREADS");
+  set_compute_threads(threads ? std::atoi(threads) : 1);
+}
+
+TrainConfig bench_config() {
+  TrainConfig config;  // the protocol's SASRec: hidden 64, 2 layers, 2 heads, max_len 50, batch 256
+  config.backbone.dropout = 0.5;
+  config.backbone.attn_dropout = 0.5;
+  return config;
+}
+
+void BM_TrainEpoch(benchmark::State& state) {
+  set_threads();
+  const auto& dataset = bench_dataset();
+  auto config = bench_config();
+  auto model = build_model(config, dataset.num_items());
+  TrainBatcher batcher(dataset, BatchOptions{config.backbone.max_len, config.batch, state.range(0) != 0}, config.seed);
+  torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(config.lr));
+  int64_t epoch = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(train_one_epoch(*model, batcher, adam, epoch++, c10::Device(c10::kCPU)));
+  state.counters["users"] = static_cast<double>(dataset.num_users());
+}
+BENCHMARK(BM_TrainEpoch)->ArgName("trim")->Arg(1)->Arg(0)->Unit(benchmark::kSecond)->Iterations(3)->UseRealTime();
+
+void BM_FullRankingEval(benchmark::State& state) {
+  set_threads();
+  const auto& dataset = bench_dataset();
+  auto config = bench_config();
+  auto model = build_model(config, dataset.num_items());
+  EvalOptions options;
+  for (auto _ : state) benchmark::DoNotOptimize(evaluate(*model, dataset, Stage::kValid, options, c10::Device(c10::kCPU)));
+}
+BENCHMARK(BM_FullRankingEval)->Unit(benchmark::kSecond)->Iterations(3)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

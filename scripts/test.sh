@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Sets everything up (packages, build) and runs the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+ctest --test-dir build --output-on-failure -j "$(nproc)"
