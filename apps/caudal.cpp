@@ -107,6 +107,21 @@ int main(int argc, char** argv) {
   bool padded = false;
   train->add_flag("--padded", padded, "pad every batch to max_len (slower; same results)");
   add_eval_options(*train, config.eval);
+  train->add_option("--method", config.method, "methods on top of the backbone, comma-separated: tada");
+  train->add_option("--init", config.init, "start from the best checkpoint of this run directory (fresh optimiser)")
+      ->check(CLI::ExistingDirectory);
+  auto& tada = config.tada;
+  train->add_option("--lis-lambda", tada.lis.lambda, "TADA: LIS ridge lambda")->capture_default_str()->check(CLI::PositiveNumber);
+  train->add_option("--lis-xi", tada.lis.xi, "TADA: LIS diagonal bound xi")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  train->add_option("--tada-th", tada.lis.threshold, "TADA: LIS similarity threshold")->capture_default_str();
+  train->add_option("--tada-topk", tada.lis.top_k, "TADA: LIS neighbours per item")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  train->add_option("--rate-a", tada.augment.rate_a, "TADA: lower bound of the per-sequence rate")->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  train->add_option("--rate-b", tada.augment.rate_b, "TADA: upper bound of the per-sequence rate")->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  train->add_option("--mix-beta", tada.mix_beta, "TADA: Beta(beta, beta) of the mixing weights")->capture_default_str()
+      ->check(CLI::PositiveNumber);
 
   // eval
   std::string eval_run, eval_data, eval_device = "cpu";

@@ -62,6 +62,31 @@ TEST(EndToEnd, SASRecLearnsANextItemRule) {
   EXPECT_TRUE(run.read_json("config.json").contains("dropout"));
 }
 
+TEST(EndToEnd, TadaSecondStageFromAPlainRun) {
+  set_compute_threads(1);
+  make_logger("");
+  auto ds = cyclic_walks(300, 50, 5);
+  TempDir dir;
+  auto stage1 = small_run();
+  stage1.epochs = 10;
+  auto first = train_and_test(stage1, ds, RunDirectory(dir.file("s1")));
+  auto stage2 = small_run();
+  stage2.epochs = 5;
+  stage2.method = "tada";
+  stage2.init = dir.file("s1");
+  stage2.tada.lis.threshold = 0.05;
+  RunDirectory run(dir.file("s2"));
+  auto second = train_and_test(stage2, ds, run);
+  EXPECT_TRUE(std::filesystem::exists(run.file("tada_candidates.json")));
+  EXPECT_GE(second.test.overall.hr_at(10), 0.9);
+  EXPECT_GE(first.test.overall.hr_at(10), 0.9);
+  // A second run on the same data reuses the cached candidates.
+  RunDirectory again(dir.file("s2b"));
+  stage2.init = dir.file("s2");
+  train_and_test(stage2, ds, again);
+  EXPECT_TRUE(std::filesystem::exists(again.file("tada_candidates.json")));
+}
+
 TEST(EndToEnd, SameSeedSameMetricsAtOneThread) {
   set_compute_threads(1);
   make_logger("");

@@ -107,7 +107,8 @@ TEST(SASRec, PaddingRowStaysZero) {
   auto model = build_model(config, ds.num_items());
   TrainBatcher batcher(ds, BatchOptions{config.backbone.max_len, 4, true}, 3);
   torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-2));
-  train_one_epoch(*model, batcher, adam, 0, c10::Device(c10::kCPU));
+  std::vector<std::unique_ptr<Method>> no_methods;
+  train_one_epoch(*model, batcher, adam, 0, c10::Device(c10::kCPU), no_methods, 1);
   EXPECT_EQ(model->items().output_table()[0].abs().sum().item<double>(), 0.0);
 }
 

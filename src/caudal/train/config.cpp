@@ -43,6 +43,15 @@ nlohmann::json to_json(const TrainConfig& c) {
   j["history_score_zero"] = c.eval.history_score_zero;
   j["sampled_eval"] = c.eval.sampled;
   j["sampled_negatives"] = c.eval.sampled_negatives;
+  j["method"] = c.method;
+  j["init"] = c.init;
+  j["lis_lambda"] = c.tada.lis.lambda;
+  j["lis_xi"] = c.tada.lis.xi;
+  j["tada_th"] = c.tada.lis.threshold;
+  j["tada_topk"] = c.tada.lis.top_k;
+  j["rate_a"] = c.tada.augment.rate_a;
+  j["rate_b"] = c.tada.augment.rate_b;
+  j["mix_beta"] = c.tada.mix_beta;
   return nlohmann::json(j);
 }
 
@@ -71,6 +80,16 @@ TrainConfig train_config_from_json(const nlohmann::json& j, const std::string& s
   read_field(j, "history_score_zero", c.eval.history_score_zero, source);
   read_field(j, "sampled_eval", c.eval.sampled, source);
   read_field(j, "sampled_negatives", c.eval.sampled_negatives, source);
+  read_field(j, "method", c.method, source);
+  read_field(j, "init", c.init, source);
+  read_field(j, "lis_lambda", c.tada.lis.lambda, source);
+  read_field(j, "lis_xi", c.tada.lis.xi, source);
+  read_field(j, "tada_th", c.tada.lis.threshold, source);
+  read_field(j, "tada_topk", c.tada.lis.top_k, source);
+  read_field(j, "rate_a", c.tada.augment.rate_a, source);
+  read_field(j, "rate_b", c.tada.augment.rate_b, source);
+  read_field(j, "mix_beta", c.tada.mix_beta, source);
+  c.tada.augment.max_len = c.backbone.max_len;
   c.eval.max_len = c.backbone.max_len;
   c.eval.seed = c.seed;
   return c;

@@ -9,6 +9,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "caudal/eval/evaluator.h"
+#include "caudal/method/tada/tada.h"
 #include "caudal/model/backbone.h"
 
 namespace caudal {
@@ -27,6 +28,9 @@ struct TrainConfig {
   double head_ratio = 0.2;
   bool trim = true;  // trimmed, length-bucketed batches (same results as padded, faster)
   EvalOptions eval;
+  std::string method;  // comma-separated methods on top of the plain objective ("" = none)
+  std::string init;    // run directory whose best checkpoint initialises the model (a second stage)
+  TadaOptions tada;
 };
 
 nlohmann::json to_json(const TrainConfig& config);

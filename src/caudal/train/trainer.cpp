@@ -6,16 +6,21 @@
 #include <torch/utils.h>
 
 #include <chrono>
+#include <filesystem>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "caudal/core/error.h"
+#include "caudal/method/registry.h"
 #include "caudal/train/losses.h"
 
 namespace caudal {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Random stream of the methods (see make_rng); the batcher uses 1 and 2.
+constexpr uint64_t kMethodStream = 4;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -48,22 +53,41 @@ std::shared_ptr<SequentialRecommender> build_model(const TrainConfig& config, in
   return std::make_shared<SequentialRecommender>(items, backbone);
 }
 
-double train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher, torch::optim::Optimizer& optimizer,
-                       int64_t epoch, const c10::Device& device) {
+EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher, torch::optim::Optimizer& optimizer,
+                            int64_t epoch, const c10::Device& device, std::vector<std::unique_ptr<Method>>& methods,
+                            uint64_t seed) {
   model.train();
-  double loss_sum = 0;
+  for (auto& method : methods) method->on_epoch(epoch);
+  auto rng = make_rng(seed, kMethodStream, static_cast<uint64_t>(epoch));
+  EpochLosses sums;
+  auto add = [&](size_t slot, const std::string& name, double value) {
+    if (sums.size() <= slot) sums.emplace_back(name, 0.0);
+    sums[slot].second += value;
+  };
   int64_t batches = 0;
   for (auto& batch : batcher.epoch(epoch)) {
-    auto inputs = batch.inputs.to(device), targets = batch.targets.to(device), negatives = batch.negatives.to(device);
-    auto hidden = model.encode(inputs);
-    auto loss = next_item_bce(hidden, model.items().output(targets), model.items().output(negatives), targets.gt(0));
+    TrainingStep step{model, batch, batch.inputs.to(device), batch.targets.to(device), batch.negatives.to(device),
+                      at::Tensor(), rng, device};
+    step.hidden = model.encode(step.inputs);
+    auto rec = next_item_bce(step.hidden, model.items().output(step.targets), model.items().output(step.negatives),
+                             step.targets.gt(0));
+    auto total = rec;
+    NamedLosses named = {{"rec", rec}};
+    for (auto& method : methods) {
+      for (auto& [name, value] : method->losses(step)) {
+        total = total + value;
+        named.emplace_back(name, value);
+      }
+    }
     optimizer.zero_grad();
-    loss.backward();
+    total.backward();
     optimizer.step();
-    loss_sum += loss.item<double>();
+    add(0, "loss", total.item<double>());
+    for (size_t i = 0; i < named.size(); ++i) add(i + 1, named[i].first, named[i].second.item<double>());
     ++batches;
   }
-  return batches ? loss_sum / static_cast<double>(batches) : 0.0;
+  for (auto& [name, value] : sums) value /= static_cast<double>(std::max<int64_t>(batches, 1));
+  return sums;
 }
 
 TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run) {
@@ -74,8 +98,14 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
   run.write_json("config.json", to_json(config));
 
   auto model = build_model(config, dataset.num_items());
+  if (!config.init.empty()) {
+    if (!std::filesystem::is_directory(config.init)) throw Error("--init " + config.init + ": no such run directory");
+    RunDirectory(config.init).load_checkpoint(*model);
+    log->info("initialised from {}", RunDirectory(config.init).file("model.pt"));
+  }
   model->to(device);
   const bool trim = config.trim && !model->backbone().needs_full_window();
+  auto methods = make_methods(config, dataset, run, trim);
   TrainBatcher batcher(dataset, BatchOptions{config.backbone.max_len, config.batch, trim}, config.seed);
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(config.lr));
   EvalOptions eval = config.eval;
@@ -85,6 +115,7 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
 
   log->info("data {}: {} users, {} items, {} head items, {} head users", dataset.source(), dataset.num_users(),
             dataset.num_items(), dataset.groups().num_head_items, dataset.groups().num_head_users);
+  if (!config.method.empty()) log->info("method {}", config.method);
   log->info("model {}: hidden {}, layers {}, heads {}, max_len {}, dropout {}/{}; {} batches", config.backbone.name,
             config.backbone.hidden, config.backbone.layers, config.backbone.heads, config.backbone.max_len,
             config.backbone.dropout, config.backbone.attn_dropout, trim ? "trimmed" : "padded");
@@ -94,7 +125,8 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
   int64_t since_best = 0;
   for (int64_t epoch = 0; epoch < config.epochs; ++epoch) {
     const auto start = Clock::now();
-    const double loss = train_one_epoch(*model, batcher, optimizer, epoch, device);
+    const auto losses = train_one_epoch(*model, batcher, optimizer, epoch, device, methods, config.seed);
+    const double loss = losses.front().second;
     const double seconds = seconds_since(start);
     train_seconds += seconds;
     result.epochs = epoch + 1;
@@ -102,8 +134,11 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
       throw Error(fmt::format("training diverged: loss is {} at epoch {}; the best checkpoint so far is kept in {}", loss,
                               epoch + 1, run.file("model.pt")));
     const double eta = (train_seconds / static_cast<double>(epoch + 1)) * static_cast<double>(config.epochs - epoch - 1);
-    log->info("epoch {:>4}/{} loss {:.4f} {:.2f}s (ETA at most {})", epoch + 1, config.epochs, loss, seconds,
-              format_duration(eta));
+    std::string parts;
+    if (losses.size() > 2)
+      for (size_t i = 1; i < losses.size(); ++i) parts += fmt::format("{}{} {:.4f}", i > 1 ? ", " : " (", losses[i].first, losses[i].second);
+    log->info("epoch {:>4}/{} loss {:.4f}{} {:.2f}s (ETA at most {})", epoch + 1, config.epochs, loss,
+              parts.empty() ? "" : parts + ")", seconds, format_duration(eta));
     const bool last = epoch + 1 == config.epochs;
     if (epoch + 1 <= config.warmup && !last) continue;
     auto valid = evaluate(*model, dataset, Stage::kValid, eval, device);

@@ -10,6 +10,7 @@
 #include "caudal/data/batcher.h"
 #include "caudal/data/dataset.h"
 #include "caudal/eval/metrics.h"
+#include "caudal/method/method.h"
 #include "caudal/model/recommender.h"
 #include "caudal/train/config.h"
 #include "caudal/train/run_dir.h"
@@ -27,10 +28,15 @@ struct TrainResult {
 // The model a config describes, initialised from config.seed.
 std::shared_ptr<SequentialRecommender> build_model(const TrainConfig& config, int64_t num_items);
 
-// One optimisation pass over the training batches of `epoch`; returns the
-// mean loss. Exposed for benchmarks.
-double train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher, torch::optim::Optimizer& optimizer,
-                       int64_t epoch, const c10::Device& device);
+// Mean of each loss over an epoch's batches: "loss" (the total) first, then
+// "rec" and every method's losses by name.
+using EpochLosses = std::vector<std::pair<std::string, double>>;
+
+// One optimisation pass over the training batches of `epoch`, with the
+// methods' losses added. `seed` seeds the methods' random streams.
+EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher, torch::optim::Optimizer& optimizer,
+                            int64_t epoch, const c10::Device& device, std::vector<std::unique_ptr<Method>>& methods,
+                            uint64_t seed);
 
 // Trains, writes config.json, model.pt, metrics.json and train.log in `run`.
 TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run);

@@ -1,0 +1,44 @@
+// Seam 3 of the design: a training method adds losses to the next-item
+// objective (and may encode extra views of the batch through the model). The
+// trainer encodes the batch once, sums the recommendation loss and every
+// method's named losses, and logs each by name. Methods see the model only
+// through SequentialRecommender, so they work with every backbone.
+#pragma once
+
+#include <memory>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include "caudal/data/batcher.h"
+#include "caudal/model/recommender.h"
+
+namespace caudal {
+
+// What one training step offers a method.
+struct TrainingStep {
+  SequentialRecommender& model;
+  const TrainBatch& batch;  // on the CPU, as the batcher built it
+  at::Tensor inputs, targets, negatives;  // the same, on the training device
+  at::Tensor hidden;        // model.encode(inputs): [B, T, d]
+  std::mt19937_64& rng;     // this epoch's stream for the method's random choices
+  c10::Device device;
+};
+
+using NamedLosses = std::vector<std::pair<std::string, at::Tensor>>;
+
+class Method {
+ public:
+  virtual ~Method() = default;
+  virtual std::string name() const = 0;
+  // Called before each epoch (0-based), e.g. for loss-weight schedules.
+  virtual void on_epoch(int64_t epoch) { (void)epoch; }
+  // Extra losses of one step, each added with weight 1 (a method scales its own).
+  virtual NamedLosses losses(TrainingStep& step) = 0;
+};
+
+}  // namespace caudal

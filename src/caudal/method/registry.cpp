@@ -1,0 +1,72 @@
+#include "caudal/method/registry.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <sstream>
+
+#include "caudal/core/error.h"
+#include "caudal/method/tada/tada.h"
+
+namespace caudal {
+namespace {
+
+const char* kTadaCacheFile = "tada_candidates.json";
+
+// TADA's preparation, from the cache of this run or of the --init run when it
+// was made for the same data and options, else solved and cached here.
+TadaPreparation tada_preparation(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run) {
+  auto log = spdlog::default_logger();
+  const auto key = tada_cache_key(dataset, config.backbone.max_len, config.tada.lis);
+  TadaPreparation prep;
+  std::vector<std::string> places = {run.file(kTadaCacheFile)};
+  if (!config.init.empty()) places.push_back(config.init + "/" + kTadaCacheFile);
+  for (const auto& path : places) {
+    if (load_tada_cache(path, key, prep)) {
+      log->info("TADA candidates loaded from {}", path);
+      if (path != run.file(kTadaCacheFile)) save_tada_cache(run.file(kTadaCacheFile), key, prep);
+      return prep;
+    }
+  }
+  log->info("TADA preparation: co-occurrence and LIS over {} items (lambda {}, xi {}, th {}, top-k {})",
+            dataset.num_items(), config.tada.lis.lambda, config.tada.lis.xi, config.tada.lis.threshold,
+            config.tada.lis.top_k);
+  const auto start = std::chrono::steady_clock::now();
+  prep = prepare_tada(dataset, config.backbone.max_len, config.tada.lis);
+  log->info("TADA preparation took {:.1f}s; cached in {}",
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), run.file(kTadaCacheFile));
+  save_tada_cache(run.file(kTadaCacheFile), key, prep);
+  return prep;
+}
+
+}  // namespace
+
+std::vector<std::string> parse_method_list(const std::string& list) {
+  std::vector<std::string> names;
+  std::stringstream in(list);
+  std::string name;
+  while (std::getline(in, name, ',')) {
+    if (name.empty()) continue;
+    if (name != "tada") throw Error("unknown --method '" + name + "' (known: tada)");
+    if (std::find(names.begin(), names.end(), name) != names.end()) throw Error("--method names '" + name + "' twice");
+    names.push_back(name);
+  }
+  return names;
+}
+
+std::vector<std::unique_ptr<Method>> make_methods(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run,
+                                                  bool trim) {
+  std::vector<std::unique_ptr<Method>> methods;
+  for (const auto& name : parse_method_list(config.method)) {
+    if (name == "tada") {
+      TadaOptions options = config.tada;
+      options.augment.max_len = config.backbone.max_len;
+      methods.push_back(std::make_unique<Tada>(tada_preparation(config, dataset, run), dataset.groups().is_head_item,
+                                               options, trim));
+    }
+  }
+  return methods;
+}
+
+}  // namespace caudal

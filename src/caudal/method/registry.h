@@ -1,0 +1,22 @@
+// Builds the methods a run names (--method a,b): each is prepared once from
+// the training data before the first epoch.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "caudal/data/dataset.h"
+#include "caudal/method/method.h"
+#include "caudal/train/config.h"
+#include "caudal/train/run_dir.h"
+
+namespace caudal {
+
+// "tada,faerec" -> {"tada", "faerec"}; throws on unknown or repeated names.
+std::vector<std::string> parse_method_list(const std::string& list);
+
+std::vector<std::unique_ptr<Method>> make_methods(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run,
+                                                  bool trim);
+
+}  // namespace caudal

@@ -1,0 +1,73 @@
+// TADA as a Method (tada.md, "Losses"): on top of the next-item loss of the
+// original batch,
+//   self-mix:  H = alpha f(v1) + (1 - alpha) f(v2), alpha ~ Beta(beta, beta)
+//              per row, scored against the views' targets and negatives;
+//   cross-mix: inside each preference group, the original rows and their v2
+//              views are pooled, each element mixed with a random partner
+//              (hidden states, target and negative vectors with one alpha),
+//              scored where the element itself has a target.
+// All with weight 1. Positions where a row has no item contribute a zero
+// hidden state and zero item vectors to a mix (the official code mixes in
+// whatever the encoder left at padded positions; with trimmed batches that
+// would depend on the batch width, zero does not).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "caudal/method/method.h"
+#include "caudal/method/tada/augment.h"
+#include "caudal/method/tada/candidates.h"
+
+namespace caudal {
+
+struct TadaOptions {
+  LisOptions lis;
+  AugmentOptions augment;
+  double mix_beta = 0.3;
+};
+
+// Two augmented views of every row of a batch, left-padded to a common width
+// (the longest view, or max_len when not trimming).
+struct AugmentedBatch {
+  at::Tensor view1, view2, targets, negatives;  // [B, T'] int64
+  int64_t inserted_rows = 0;
+};
+
+class Tada : public Method {
+ public:
+  Tada(TadaPreparation preparation, const std::vector<uint8_t>& is_head_item, TadaOptions options, bool trim);
+  std::string name() const override { return "tada"; }
+  NamedLosses losses(TrainingStep& step) override;
+
+  AugmentedBatch augment_batch(const TrainBatch& batch, std::mt19937_64& rng) const;
+  const TadaPreparation& preparation() const { return prep_; }
+
+ private:
+  TadaPreparation prep_;
+  std::vector<uint8_t> is_head_item_;
+  TadaOptions options_;
+  bool trim_;
+};
+
+// The two cross-mix pools of a batch of `rows` rows: pool indices r (the
+// original row r) and rows + r (its v2 view) for the rows whose users share a
+// preference group; the tail-preference pool first.
+std::array<std::vector<int64_t>, 2> cross_mix_pools(const std::vector<int64_t>& users,
+                                                    const std::vector<uint8_t>& tail_preference);
+
+// n draws of Beta(beta, beta) as X / (X + Y) with X, Y ~ Gamma(beta, 1).
+std::vector<double> sample_beta(int64_t n, double beta, std::mt19937_64& rng);
+
+// Self-mix loss. h1, h2, target_vectors, negative_vectors: [B, T, d]; alpha [B]; mask [B, T].
+at::Tensor self_mix_loss(const at::Tensor& h1, const at::Tensor& h2, const at::Tensor& alpha,
+                         const at::Tensor& target_vectors, const at::Tensor& negative_vectors, const at::Tensor& mask);
+
+// Cross-mix loss of one pool: element i mixed with element partner[i].
+// hidden, target_vectors, negative_vectors: [N, T, d] (zero where mask is false); mask [N, T].
+at::Tensor cross_mix_loss(const at::Tensor& hidden, const at::Tensor& target_vectors, const at::Tensor& negative_vectors,
+                          const at::Tensor& mask, const at::Tensor& alpha, const at::Tensor& partner);
+
+}  // namespace caudal
