@@ -16,6 +16,7 @@
 #include "caudal/train/config.h"
 #include "caudal/train/run_dir.h"
 #include "caudal/train/trainer.h"
+#include "lis_bench.h"
 
 namespace {
 
@@ -145,6 +146,14 @@ int main(int argc, char** argv) {
   prepare->add_option("--k-core", prepare_options.k_core, "iterated k-core filter")->capture_default_str()
       ->check(CLI::PositiveNumber);
 
+  // bench-lis
+  std::string lis_data, lis_solver;
+  int lis_threads = 1;
+  auto* bench_lis = app.add_subcommand("bench-lis", "time and peak memory of TADA's LIS solve vs a general inverse");
+  bench_lis->add_option("--data", lis_data, "sequence file")->required()->check(CLI::ExistingFile);
+  bench_lis->add_option("--threads", lis_threads)->capture_default_str()->check(CLI::PositiveNumber);
+  bench_lis->add_option("--solver", lis_solver, "run one solver in this process (cholesky|inverse); default: both, each in a child");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -157,6 +166,10 @@ int main(int argc, char** argv) {
     if (*eval) {
       return run_eval(eval_run, eval_data, eval_threads, eval_device, eval_options,
                       eval->count("--official-history-mask") > 0, eval->count("--sampled-eval") > 0);
+    }
+    if (*bench_lis) {
+      if (!lis_solver.empty()) return run_lis_solver(lis_data, lis_solver, lis_threads);
+      return run_lis_benchmark("/proc/self/exe", lis_data, lis_threads);
     }
     if (*prepare) {
       if (min_rating_opt->count()) prepare_options.min_rating = min_rating;

@@ -1,0 +1,120 @@
+#include "lis_bench.h"
+
+#include <fmt/format.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "caudal/core/error.h"
+#include "caudal/core/threads.h"
+#include "caudal/data/dataset.h"
+#include "caudal/method/tada/candidates.h"
+#include "caudal/method/tada/lis.h"
+
+extern char** environ;
+
+namespace caudal {
+namespace {
+
+// Resident set size of this process in MiB, from /proc (Linux).
+double resident_mib() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmRSS:") {
+      double kib = 0;
+      status >> kib;
+      return kib / 1024.0;
+    }
+    status.ignore(1 << 12, '\n');
+  }
+  return 0;
+}
+
+}  // namespace
+
+int run_lis_solver(const std::string& data, const std::string& solver, int threads) {
+  set_compute_threads(threads);
+  Dataset dataset(load_sequences(data));
+  const int64_t max_len = 50;
+  auto parts = recent_training_parts(dataset, max_len);
+  std::vector<int64_t> query;
+  for (int64_t i = 1; i <= dataset.num_items(); ++i)
+    if (dataset.groups().item_train_count[i] > 0) query.push_back(i);
+  const double rss_before = resident_mib();
+  const auto start = std::chrono::steady_clock::now();
+  auto gram = item_gram_matrix(parts, dataset.num_items());
+  std::vector<std::vector<int64_t>> neighbours;
+  if (solver == "cholesky") {
+    neighbours = lis_neighbours(gram, query, LisOptions{});
+  } else if (solver == "inverse") {
+    neighbours = lis_neighbours_general_inverse(gram, query, LisOptions{});
+  } else {
+    throw Error("--solver must be cholesky or inverse, got '" + solver + "'");
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  size_t hash = 0;
+  for (const auto& n : neighbours)
+    for (int64_t j : n) hash = hash * 1000003u ^ std::hash<int64_t>{}(j);
+  nlohmann::json line = {{"solver", solver}, {"seconds", seconds}, {"rss_before_mib", rss_before},
+                         {"items", dataset.num_items()}, {"neighbour_hash", hash}};
+  std::cout << line.dump() << std::endl;
+  return 0;
+}
+
+int run_lis_benchmark(const std::string& self, const std::string& data, int threads) {
+  std::cout << fmt::format("LIS solve on {} at {} thread(s), each solver in a fresh process\n", data, threads);
+  std::cout << fmt::format("{:<10}{:>10}{:>16}{:>18}\n", "solver", "seconds", "peak RSS MiB", "solve peak MiB");
+  std::vector<nlohmann::json> results;
+  for (const std::string solver : {"cholesky", "inverse"}) {
+    int pipe_fds[2];
+    if (::pipe(pipe_fds) != 0) throw Error("bench-lis: cannot create a pipe");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+    const std::string thread_text = std::to_string(threads);
+    std::vector<std::string> args = {self, "bench-lis", "--data", data, "--threads", thread_text, "--solver", solver};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    const int spawned = posix_spawn(&pid, self.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(pipe_fds[1]);
+    if (spawned != 0) throw Error("bench-lis: cannot start " + self);
+    std::string output;
+    char buffer[4096];
+    ssize_t got;
+    while ((got = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0) output.append(buffer, static_cast<size_t>(got));
+    ::close(pipe_fds[0]);
+    int status = 0;
+    struct rusage usage {};
+    ::wait4(pid, &status, 0, &usage);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) throw Error("bench-lis: the " + solver + " run failed");
+    auto result = nlohmann::json::parse(output.substr(output.rfind('{')));
+    const double peak = static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+    result["peak_rss_mib"] = peak;
+    std::cout << fmt::format("{:<10}{:>10.2f}{:>16.0f}{:>18.0f}\n", solver, result["seconds"].get<double>(), peak,
+                             peak - result["rss_before_mib"].get<double>());
+    results.push_back(result);
+  }
+  const bool same = results[0]["neighbour_hash"] == results[1]["neighbour_hash"];
+  std::cout << fmt::format("speed-up {:.2f}x, solve peak memory ratio {:.2f}, same neighbours: {}\n",
+                           results[1]["seconds"].get<double>() / results[0]["seconds"].get<double>(),
+                           (results[0]["peak_rss_mib"].get<double>() - results[0]["rss_before_mib"].get<double>()) /
+                               (results[1]["peak_rss_mib"].get<double>() - results[1]["rss_before_mib"].get<double>()),
+                           same ? "yes" : "no");
+  return 0;
+}
+
+}  // namespace caudal
