@@ -12,10 +12,13 @@
 #include "caudal/core/threads.h"
 #include "caudal/data/dataset.h"
 #include "caudal/data/prepare.h"
+#include "caudal/eval/content_knn.h"
 #include "caudal/eval/evaluator.h"
+#include "caudal/semantic/vector_file.h"
 #include "caudal/train/config.h"
 #include "caudal/train/run_dir.h"
 #include "caudal/train/trainer.h"
+#include "embed_command.h"
 #include "lis_bench.h"
 
 namespace {
@@ -44,6 +47,26 @@ int run_train(TrainConfig config, const std::string& out) {
   print_tables(result.valid, result.test);
   std::cout << fmt::format("\nbest epoch {} of {}; {:.2f} s per training epoch; run in {}\n", result.best_epoch,
                            result.epochs, result.seconds_per_epoch, run.path());
+  return 0;
+}
+
+// The content-only baseline, written as a run directory like a training run.
+int run_content_knn(const std::string& data, const std::string& semantic, const std::string& out, int threads,
+                    EvalOptions eval) {
+  RunDirectory run(out);
+  make_logger(run.file("train.log"));
+  set_compute_threads(threads);
+  Dataset dataset(load_sequences(data));
+  auto model = make_content_knn(load_item_vectors(semantic, dataset.num_items()));
+  nlohmann::json config = {{"method", "content-knn"}, {"data", data}, {"semantic", semantic}};
+  run.write_json("config.json", config);
+  TrainResult result;
+  result.valid = evaluate(*model, dataset, Stage::kValid, eval, c10::Device(c10::kCPU));
+  result.test = evaluate(*model, dataset, Stage::kTest, eval, c10::Device(c10::kCPU));
+  result.best_epoch = 0;
+  run.write_json("metrics.json", metrics_json(result));
+  print_tables(result.valid, result.test);
+  std::cout << "\nwritten to " << run.file("metrics.json") << "\n";
   return 0;
 }
 
@@ -128,8 +151,13 @@ int main(int argc, char** argv) {
   std::string eval_run, eval_data, eval_device = "cpu";
   int eval_threads = 1;
   EvalOptions eval_options;
-  auto* eval = app.add_subcommand("eval", "re-evaluate a saved run (writes RUN/eval.json)");
-  eval->add_option("--run", eval_run, "run directory written by train")->required()->check(CLI::ExistingDirectory);
+  std::string eval_method, eval_semantic, eval_out;
+  auto* eval = app.add_subcommand("eval", "re-evaluate a saved run (writes RUN/eval.json), or evaluate a baseline");
+  auto* run_opt = eval->add_option("--run", eval_run, "run directory written by train")->check(CLI::ExistingDirectory);
+  eval->add_option("--method", eval_method, "content-knn: score items by cosine similarity to the last item")
+      ->check(CLI::IsMember({"content-knn"}))->excludes(run_opt);
+  eval->add_option("--semantic", eval_semantic, "item vectors (.npy or text) for content-knn")->check(CLI::ExistingFile);
+  eval->add_option("--out", eval_out, "run directory for the baseline's metrics.json");
   eval->add_option("--data", eval_data, "sequence file (default: the one the run was trained on)");
   eval->add_option("--threads", eval_threads)->capture_default_str()->check(CLI::PositiveNumber);
   eval->add_option("--device", eval_device)->capture_default_str();
@@ -145,6 +173,36 @@ int main(int argc, char** argv) {
   auto* min_rating_opt = prepare->add_option("--min-rating", min_rating, "drop interactions rated below this");
   prepare->add_option("--k-core", prepare_options.k_core, "iterated k-core filter")->capture_default_str()
       ->check(CLI::PositiveNumber);
+
+  // embed
+  EmbedRequest embed_request;
+  std::string columns, template_text;
+  auto* embed = app.add_subcommand("embed", "item text -> semantic vectors (.npy or text)");
+  embed->add_option("--items", embed_request.items, "item side file (.tsv or .csv with a header)")->required()
+      ->check(CLI::ExistingFile);
+  embed->add_option("--columns", columns, "text columns, comma-separated")->required();
+  embed->add_option("--template", embed_request.text.text_template, "text template with {column} fields (default: join)");
+  embed->add_option("--id-map", embed_request.text.id_map, "item_map.tsv from `caudal prepare`")->check(CLI::ExistingFile);
+  embed->add_option("--data", embed_request.data, "sequence file: catalogue size, items without text")->check(CLI::ExistingFile);
+  embed->add_option("--encoder", embed_request.encoder, "lexical | endpoint")->capture_default_str()
+      ->check(CLI::IsMember({"lexical", "endpoint"}));
+  embed->add_option("--out", embed_request.out, "output vectors (.npy, otherwise text)")->required();
+  embed->add_option("--dim", embed_request.lexical.dim, "lexical: dimensions")->capture_default_str()->check(CLI::PositiveNumber);
+  embed->add_option("--min-df", embed_request.lexical.min_df, "lexical: minimal document frequency")->capture_default_str();
+  embed->add_option("--seed", embed_request.lexical.seed, "lexical: SVD seed")->capture_default_str();
+  embed->add_option("--endpoint", embed_request.endpoint.url, "endpoint: URL of an OpenAI-compatible /v1/embeddings");
+  embed->add_option("--model", embed_request.endpoint.model, "endpoint: model name");
+  embed->add_option("--api-key-env", embed_request.endpoint.api_key_env, "endpoint: environment variable with the key")
+      ->capture_default_str();
+  embed->add_option("--batch-size", embed_request.endpoint.batch_size, "endpoint: texts per request")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  embed->add_option("--timeout", embed_request.endpoint.timeout_seconds, "endpoint: seconds per request")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  embed->add_option("--retries", embed_request.endpoint.max_retries, "endpoint: retries on 429/5xx/network errors")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  embed->add_option("--cache", embed_request.endpoint.cache_path, "endpoint: resumable cache (default: OUT.cache.jsonl)");
+  embed->add_flag("--allow-missing", embed_request.allow_missing, "items without text get the mean vector");
+  embed->add_option("--threads", embed_request.threads)->capture_default_str()->check(CLI::PositiveNumber);
 
   // bench-lis
   std::string lis_data, lis_solver;
@@ -164,8 +222,19 @@ int main(int argc, char** argv) {
       return run_train(config, train_out);
     }
     if (*eval) {
+      if (!eval_method.empty()) {
+        if (eval_data.empty() || eval_semantic.empty() || eval_out.empty())
+          throw Error("eval --method content-knn needs --data, --semantic and --out");
+        return run_content_knn(eval_data, eval_semantic, eval_out, eval_threads, eval_options);
+      }
+      if (eval_run.empty()) throw Error("eval needs --run DIR (or --method content-knn)");
       return run_eval(eval_run, eval_data, eval_threads, eval_device, eval_options,
                       eval->count("--official-history-mask") > 0, eval->count("--sampled-eval") > 0);
+    }
+    if (*embed) {
+      embed_request.text.columns = split_list(columns);
+      if (embed_request.endpoint.cache_path.empty()) embed_request.endpoint.cache_path = embed_request.out + ".cache.jsonl";
+      return run_embed(embed_request);
     }
     if (*bench_lis) {
       if (!lis_solver.empty()) return run_lis_solver(lis_data, lis_solver, lis_threads);

@@ -1,0 +1,29 @@
+#include "caudal/eval/content_knn.h"
+
+#include <ATen/ATen.h>
+
+#include "caudal/model/frozen_table.h"
+
+namespace caudal {
+namespace {
+
+// Hidden state at each position = that position's item vector.
+class PassThrough : public Backbone {
+ public:
+  explicit PassThrough(int64_t dim) : dim_(dim) {}
+  torch::Tensor forward(const torch::Tensor& item_vectors, const torch::Tensor&) override { return item_vectors; }
+  int64_t hidden_size() const override { return dim_; }
+
+ private:
+  int64_t dim_;
+};
+
+}  // namespace
+
+std::shared_ptr<SequentialRecommender> make_content_knn(const torch::Tensor& semantic) {
+  auto normalised = semantic / semantic.norm(2, 1, true).clamp_min(1e-12);
+  return std::make_shared<SequentialRecommender>(std::make_shared<FrozenTable>(normalised),
+                                                 std::make_shared<PassThrough>(semantic.size(1)));
+}
+
+}  // namespace caudal

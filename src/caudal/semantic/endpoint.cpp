@@ -1,0 +1,202 @@
+#include "caudal/semantic/endpoint.h"
+
+#include <ATen/ATen.h>
+#include <curl/curl.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <unordered_map>
+
+#include "caudal/core/error.h"
+
+namespace caudal {
+namespace {
+
+size_t append_body(char* data, size_t size, size_t count, void* out) {
+  static_cast<std::string*>(out)->append(data, size * count);
+  return size * count;
+}
+
+struct Response {
+  long status = 0;
+  std::string body;
+  std::string network_error;  // set when no HTTP answer came (timeout, refused...)
+};
+
+Response post_json(const std::string& url, const std::string& body, const std::string& api_key, double timeout_seconds) {
+  static std::once_flag curl_ready;
+  std::call_once(curl_ready, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  Response response;
+  CURL* curl = curl_easy_init();
+  if (!curl) throw Error("cannot start an HTTP client (libcurl)");
+  struct curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  if (!api_key.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + api_key).c_str());
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_seconds * 1000));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  const CURLcode code = curl_easy_perform(curl);
+  if (code != CURLE_OK) {
+    response.network_error = curl_easy_strerror(code);
+  } else {
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  }
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  return response;
+}
+
+std::string excerpt(const std::string& text) { return text.size() > 200 ? text.substr(0, 200) + "..." : text; }
+
+// A stable fingerprint of (model, text), so cached vectors of edited texts
+// or of another model are not reused. FNV-1a.
+std::string fingerprint(const std::string& model, const std::string& text) {
+  uint64_t h = 1469598103934665603ull;
+  for (const std::string* s : {&model, &text}) {
+    for (unsigned char c : *s) h = (h ^ c) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+  }
+  char buffer[17];
+  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(h));
+  return buffer;
+}
+
+}  // namespace
+
+EmbeddingClient::EmbeddingClient(EndpointOptions options) : options_(std::move(options)) {
+  if (options_.url.empty()) throw Error("--endpoint: a URL is required for the endpoint encoder");
+  if (options_.model.empty()) throw Error("--model: the endpoint encoder needs a model name");
+  if (options_.batch_size < 1) throw Error("--batch-size must be at least 1");
+  if (const char* key = std::getenv(options_.api_key_env.c_str())) api_key_ = key;
+}
+
+EmbeddingClient::~EmbeddingClient() = default;
+
+std::vector<std::vector<float>> EmbeddingClient::embed(const std::vector<std::string>& texts) {
+  const std::string body = nlohmann::json{{"model", options_.model}, {"input", texts}}.dump();
+  std::string last_problem;
+  for (int attempt = 0; attempt <= options_.max_retries; ++attempt) {
+    if (attempt > 0)
+      std::this_thread::sleep_for(std::chrono::duration<double>(options_.backoff_seconds * (1 << (attempt - 1))));
+    ++requests_;
+    auto response = post_json(options_.url, body, api_key_, options_.timeout_seconds);
+    if (!response.network_error.empty()) {
+      last_problem = response.network_error;
+      continue;
+    }
+    if (response.status == 429 || response.status >= 500) {
+      last_problem = "HTTP " + std::to_string(response.status) + ": " + excerpt(response.body);
+      continue;
+    }
+    if (response.status != 200)
+      throw Error(options_.url + ": HTTP " + std::to_string(response.status) + ": " + excerpt(response.body));
+    nlohmann::json answer;
+    try {
+      answer = nlohmann::json::parse(response.body);
+    } catch (const nlohmann::json::parse_error&) {
+      throw Error(options_.url + ": malformed answer (not JSON): " + excerpt(response.body));
+    }
+    if (!answer.is_object() || !answer.contains("data") || !answer["data"].is_array())
+      throw Error(options_.url + ": malformed answer (no 'data' array): " + excerpt(response.body));
+    const auto& data = answer["data"];
+    if (data.size() != texts.size())
+      throw Error(options_.url + ": answered " + std::to_string(data.size()) + " vectors for " + std::to_string(texts.size()) +
+                  " inputs");
+    std::vector<std::vector<float>> vectors(texts.size());
+    for (size_t i = 0; i < data.size(); ++i) {
+      const auto& entry = data[i];
+      const size_t index = entry.contains("index") && entry["index"].is_number_unsigned() ? entry["index"].get<size_t>() : i;
+      if (index >= texts.size() || !vectors[index].empty())
+        throw Error(options_.url + ": malformed answer (bad or repeated index " + std::to_string(index) + ")");
+      if (!entry.contains("embedding") || !entry["embedding"].is_array())
+        throw Error(options_.url + ": malformed answer (data[" + std::to_string(i) + "] has no 'embedding' array)");
+      for (const auto& v : entry["embedding"]) {
+        if (!v.is_number()) throw Error(options_.url + ": malformed answer (non-numeric value in data[" + std::to_string(i) + "])");
+        vectors[index].push_back(v.get<float>());
+      }
+      if (options_.dim == 0) options_.dim = static_cast<int64_t>(vectors[index].size());
+      if (static_cast<int64_t>(vectors[index].size()) != options_.dim)
+        throw Error(options_.url + ": vector of length " + std::to_string(vectors[index].size()) + " in data[" +
+                    std::to_string(i) + "], expected " + std::to_string(options_.dim));
+    }
+    return vectors;
+  }
+  throw Error(options_.url + ": no valid answer after " + std::to_string(options_.max_retries + 1) +
+              " tries; last: " + last_problem);
+}
+
+at::Tensor endpoint_item_vectors(const std::vector<std::string>& texts, const std::vector<int64_t>& items,
+                                 const EndpointOptions& options, const std::function<void(int64_t, int64_t)>& progress) {
+  std::unordered_map<int64_t, std::vector<float>> done;
+  // The cache is append-only JSON lines; a torn last line (an interrupted
+  // write) is ignored, anything else malformed is an error.
+  if (!options.cache_path.empty()) {
+    std::ifstream in(options.cache_path);
+    std::string line;
+    int64_t line_no = 0;
+    std::vector<std::string> lines;
+    while (std::getline(in, line)) lines.push_back(line);
+    for (size_t k = 0; k < lines.size(); ++k) {
+      ++line_no;
+      if (lines[k].empty()) continue;
+      try {
+        auto entry = nlohmann::json::parse(lines[k]);
+        const int64_t item = entry.at("item").get<int64_t>();
+        if (item >= 1 && item < static_cast<int64_t>(texts.size()) &&
+            entry.at("fingerprint").get<std::string>() == fingerprint(options.model, texts[item]))
+          done[item] = entry.at("embedding").get<std::vector<float>>();
+      } catch (const nlohmann::json::exception& e) {
+        if (k + 1 == lines.size()) break;
+        throw input_error(options.cache_path, line_no, std::string("damaged cache line: ") + e.what());
+      }
+    }
+  }
+  std::vector<int64_t> todo;
+  for (int64_t item : items)
+    if (!done.count(item)) todo.push_back(item);
+  EndpointOptions client_options = options;
+  if (!done.empty() && client_options.dim == 0) client_options.dim = static_cast<int64_t>(done.begin()->second.size());
+  EmbeddingClient client(client_options);
+  std::ofstream cache;
+  if (!options.cache_path.empty()) cache.open(options.cache_path, std::ios::app);
+  const auto total = static_cast<int64_t>(items.size());
+  for (size_t start = 0; start < todo.size(); start += options.batch_size) {
+    const size_t end = std::min(todo.size(), start + static_cast<size_t>(options.batch_size));
+    std::vector<std::string> batch;
+    for (size_t k = start; k < end; ++k) batch.push_back(texts[todo[k]]);
+    auto vectors = client.embed(batch);
+    for (size_t k = start; k < end; ++k) {
+      done[todo[k]] = vectors[k - start];
+      if (cache.is_open())
+        cache << nlohmann::json{{"item", todo[k]}, {"fingerprint", fingerprint(options.model, texts[todo[k]])},
+                                {"embedding", vectors[k - start]}}
+                     .dump()
+              << '\n';
+    }
+    if (cache.is_open()) cache.flush();
+    if (progress) progress(total - static_cast<int64_t>(todo.size() - end), total);
+  }
+  int64_t dim = 0;
+  for (auto& [item, v] : done) {
+    if (dim == 0) dim = static_cast<int64_t>(v.size());
+    if (static_cast<int64_t>(v.size()) != dim)
+      throw Error("endpoint vectors of different lengths (" + std::to_string(dim) + " and " + std::to_string(v.size()) +
+                  "); delete the cache " + options.cache_path + " if the model changed");
+  }
+  auto table = at::zeros({static_cast<int64_t>(texts.size()), std::max<int64_t>(dim, 1)}, at::kFloat);
+  for (int64_t item : items) {
+    const auto& v = done.at(item);
+    std::copy(v.begin(), v.end(), table[item].data_ptr<float>());
+  }
+  return table;
+}
+
+}  // namespace caudal

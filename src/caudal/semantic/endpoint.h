@@ -1,0 +1,53 @@
+// Client of an OpenAI-compatible embeddings endpoint (POST {url} with
+// {"model": M, "input": [texts]}, answer {"data": [{"index": i,
+// "embedding": [...]}, ...]}): OpenAI itself, or a local llama.cpp, Ollama
+// or vLLM server. Batched requests, a timeout per request, retries with
+// exponential back-off on 429, 5xx and network errors, strict checks of every
+// answer, and a resumable cache so an interrupted run re-sends only the
+// items it has no vector for.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+namespace caudal {
+
+struct EndpointOptions {
+  std::string url;                      // e.g. http://127.0.0.1:8080/v1/embeddings
+  std::string model;                    // the "model" field of each request
+  std::string api_key_env = "OPENAI_API_KEY";  // sent as a Bearer token when the variable is set
+  int64_t batch_size = 64;              // texts per request
+  double timeout_seconds = 60;          // per request
+  int max_retries = 5;                  // after the first try
+  double backoff_seconds = 1.0;         // wait before the first retry; doubles each time
+  std::string cache_path;               // JSON-lines cache of finished items ("" = none)
+  int64_t dim = 0;                      // expected vector length (0 = take the first answer's)
+};
+
+// One request's worth of texts -> vectors, retrying as the options say.
+// Throws caudal::Error naming the URL and what was wrong with the answer.
+class EmbeddingClient {
+ public:
+  explicit EmbeddingClient(EndpointOptions options);
+  ~EmbeddingClient();
+  std::vector<std::vector<float>> embed(const std::vector<std::string>& texts);
+  int64_t requests_sent() const { return requests_; }
+
+ private:
+  EndpointOptions options_;
+  std::string api_key_;
+  int64_t requests_ = 0;
+};
+
+// Embeds texts[id] for every id in `items` (texts indexed by item id, index 0
+// unused) -> [texts.size(), d] table, row 0 and rows of other ids zero.
+// progress(done, total) is called after each batch.
+at::Tensor endpoint_item_vectors(const std::vector<std::string>& texts, const std::vector<int64_t>& items,
+                                 const EndpointOptions& options,
+                                 const std::function<void(int64_t, int64_t)>& progress = nullptr);
+
+}  // namespace caudal
