@@ -44,10 +44,20 @@ int run_embed(const EmbedRequest& request) {
   } else {
     throw Error("--encoder must be lexical or endpoint, got '" + request.encoder + "'");
   }
-  if (!texts.missing.empty()) {
-    auto index = at::tensor(with_text, at::kLong);
-    auto mean = table.index_select(0, index).mean(0);
-    for (int64_t id : texts.missing) table[id].copy_(mean);
+  // Texts whose every term is unique to them give an all-zero lexical row: as
+  // uninformative as no text. They get the mean vector too, with a warning.
+  std::vector<int64_t> empty_rows;
+  for (int64_t id : with_text)
+    if (table[id].abs().sum().item<double>() == 0.0) empty_rows.push_back(id);
+  if (!empty_rows.empty())
+    std::cerr << fmt::format("caudal: warning: {} items have text but an all-zero vector (lexical: no term shared with another item; first: {}); they "
+                             "get the mean vector\n",
+                             empty_rows.size(), empty_rows.front());
+  auto uninformative = texts.missing;
+  uninformative.insert(uninformative.end(), empty_rows.begin(), empty_rows.end());
+  if (!uninformative.empty()) {
+    auto mean = table.narrow(0, 1, catalogue).sum(0) / static_cast<double>(catalogue - static_cast<int64_t>(uninformative.size()));
+    for (int64_t id : uninformative) table[id].copy_(mean);
   }
   save_item_vectors(request.out, table);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -39,5 +39,25 @@ expect_error "model.pt: checkpoint is damaged, truncated" "$caudal" eval --run "
 printf 'user,item,rating,timestamp\nu1,i1,5\n' >"$tmp/log.csv"
 expect_error "log.csv:2: expected 4 fields" "$caudal" prepare --interactions "$tmp/log.csv" --out "$tmp/prep"
 
+printf 'item_id\ttitle\n1\tred pen\n2\t\n' >"$tmp/items.tsv"
+expect_error "no column 'colour'" "$caudal" embed --items "$tmp/items.tsv" --columns colour --out "$tmp/v.npy"
+expect_error "1 of 2 items have no text (first: 2)" "$caudal" embed --items "$tmp/items.tsv" --columns title --out "$tmp/v.npy"
+printf '1 0.5 0.1\n2 0.2 0.3\n' >"$tmp/v.txt"
+printf '1 1 2 3\n2 2 3 1\n3 3 1 2 4\n' >"$tmp/four.txt"
+expect_error "no vector for item 3" "$caudal" eval --method content-knn --data "$tmp/four.txt" --semantic "$tmp/v.txt" --out "$tmp/knn"
+expect_error "--data, --semantic and --out" "$caudal" eval --method content-knn --semantic "$tmp/v.txt"
+
+# The raw-log path end to end: prepare ml-100k, embed its items through the id map, content-knn.
+data_dir=$(cd "$(dirname "$0")/../data/ml-100k" && pwd)
+if "$caudal" prepare --interactions "$data_dir/interactions.csv" --out "$tmp/ml" >/dev/null &&
+  "$caudal" embed --items "$data_dir/items.csv" --id-map "$tmp/ml/item_map.tsv" --data "$tmp/ml/sequences.txt" \
+    --columns title,genres --out "$tmp/ml/v.npy" >/dev/null &&
+  "$caudal" eval --method content-knn --data "$tmp/ml/sequences.txt" --semantic "$tmp/ml/v.npy" --out "$tmp/ml/knn" >/dev/null &&
+  grep -q '"tail_item"' "$tmp/ml/knn/metrics.json"; then
+  echo "ok: ml-100k prepare -> embed -> content-knn"
+else
+  echo "FAIL: ml-100k prepare -> embed -> content-knn"; failures=$((failures + 1))
+fi
+
 [ $failures -eq 0 ] && echo "all CLI error cases passed" || echo "$failures CLI error case(s) failed"
 exit $((failures > 0))
