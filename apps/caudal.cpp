@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
   bool padded = false;
   train->add_flag("--padded", padded, "pad every batch to max_len (slower; same results)");
   add_eval_options(*train, config.eval);
-  train->add_option("--method", config.method, "methods on top of the backbone, comma-separated: tada");
+  train->add_option("--method", config.method, "methods on top of the backbone, comma-separated: tada, faerec");
   train->add_option("--init", config.init, "start from the best checkpoint of this run directory (fresh optimiser)")
       ->check(CLI::ExistingDirectory);
   auto& tada = config.tada;
@@ -144,6 +144,22 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0.0, 1.0));
   train->add_option("--rate-b", tada.augment.rate_b, "TADA: upper bound of the per-sequence rate")->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  auto& faerec = config.faerec;
+  std::string faerec_scoring = "consistent";
+  train->add_option("--semantic", faerec.semantic, "FAERec: item vectors (.npy or text, see caudal embed)")
+      ->check(CLI::ExistingFile);
+  train->add_option("--faerec-scoring", faerec_scoring, "FAERec: consistent or official item vectors for scoring")
+      ->capture_default_str()->check(CLI::IsMember({"consistent", "official"}));
+  train->add_option("--align-weight", faerec.align_weight, "FAERec: lambda")->capture_default_str();
+  train->add_option("--align-tau", faerec.tau, "FAERec: InfoNCE temperature")->capture_default_str()->check(CLI::PositiveNumber);
+  train->add_option("--bt-gamma", faerec.gamma, "FAERec: Barlow Twins off-diagonal weight")->capture_default_str();
+  train->add_option("--w-min", faerec.w_min, "FAERec: curriculum minimum item-level weight")->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  train->add_option("--w-max", faerec.w_max, "FAERec: curriculum maximum item-level weight")->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  train->add_option("--period", faerec.period, "FAERec: curriculum period in epochs")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  train->add_option("--align-chunk", faerec.align_chunk, "FAERec: most tokens per InfoNCE problem")->capture_default_str();
   train->add_option("--mix-beta", tada.mix_beta, "TADA: Beta(beta, beta) of the mixing weights")->capture_default_str()
       ->check(CLI::PositiveNumber);
 
@@ -217,6 +233,7 @@ int main(int argc, char** argv) {
   try {
     if (*train) {
       config.trim = !padded;
+      config.faerec.scoring = parse_faerec_scoring(faerec_scoring);
       config.eval.max_len = config.backbone.max_len;
       config.eval.seed = config.seed;
       return run_train(config, train_out);

@@ -1,10 +1,14 @@
 #include <gtest/gtest.h>
 
+#include <ATen/ATen.h>
+
+#include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
 
 #include "caudal/core/threads.h"
+#include "caudal/semantic/vector_file.h"
 #include "caudal/train/run_dir.h"
 #include "caudal/train/trainer.h"
 #include "test_util.h"
@@ -85,6 +89,36 @@ TEST(EndToEnd, TadaSecondStageFromAPlainRun) {
   stage2.init = dir.file("s2");
   train_and_test(stage2, ds, again);
   EXPECT_TRUE(std::filesystem::exists(again.file("tada_candidates.json")));
+}
+
+TEST(EndToEnd, FaerecAndTadaCompose) {
+  set_compute_threads(1);
+  make_logger("");
+  auto ds = cyclic_walks(300, 50, 6);
+  TempDir dir;
+  // Semantic vectors that know the cycle: neighbours on the cycle are close.
+  auto table = at::zeros({51, 32});
+  for (int64_t i = 1; i <= 50; ++i)
+    for (int64_t k = 0; k < 16; ++k) {
+      table[i][2 * k] = std::cos(2 * M_PI * (k + 1) * i / 50.0);
+      table[i][2 * k + 1] = std::sin(2 * M_PI * (k + 1) * i / 50.0);
+    }
+  save_item_vectors(dir.file("semantic.npy"), table);
+  auto config = small_run();
+  config.epochs = 15;
+  config.method = "faerec";
+  config.faerec.semantic = dir.file("semantic.npy");
+  config.faerec.period = 4;
+  auto faerec = train_and_test(config, ds, RunDirectory(dir.file("faerec")));
+  EXPECT_GE(faerec.test.overall.hr_at(10), 0.9);
+  // TADA's second stage on the FAERec model: the fused model is loaded and
+  // TADA's views go through the fused input.
+  config.method = "faerec,tada";
+  config.init = dir.file("faerec");
+  config.epochs = 3;
+  config.tada.lis.threshold = 0.05;
+  auto both = train_and_test(config, ds, RunDirectory(dir.file("both")));
+  EXPECT_GE(both.test.overall.hr_at(10), 0.9);
 }
 
 TEST(EndToEnd, SameSeedSameMetricsAtOneThread) {

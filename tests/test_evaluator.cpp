@@ -24,7 +24,8 @@ class FixedItems : public ItemRepresentation {
 
 class PassThrough : public Backbone {
  public:
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor&) override { return x; }
+  torch::Tensor embed_input(const torch::Tensor& x) override { return x; }
+  torch::Tensor encode(const torch::Tensor& x, const torch::Tensor&) override { return x; }
   int64_t hidden_size() const override { return 2; }
 };
 

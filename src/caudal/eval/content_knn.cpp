@@ -11,7 +11,8 @@ namespace {
 class PassThrough : public Backbone {
  public:
   explicit PassThrough(int64_t dim) : dim_(dim) {}
-  torch::Tensor forward(const torch::Tensor& item_vectors, const torch::Tensor&) override { return item_vectors; }
+  torch::Tensor embed_input(const torch::Tensor& item_vectors) override { return item_vectors; }
+  torch::Tensor encode(const torch::Tensor& inputs, const torch::Tensor&) override { return inputs; }
   int64_t hidden_size() const override { return dim_; }
 
  private:

@@ -7,7 +7,9 @@
 #include <sstream>
 
 #include "caudal/core/error.h"
+#include "caudal/method/faerec/faerec.h"
 #include "caudal/method/tada/tada.h"
+#include "caudal/semantic/vector_file.h"
 
 namespace caudal {
 namespace {
@@ -48,17 +50,28 @@ std::vector<std::string> parse_method_list(const std::string& list) {
   std::string name;
   while (std::getline(in, name, ',')) {
     if (name.empty()) continue;
-    if (name != "tada") throw Error("unknown --method '" + name + "' (known: tada)");
+    if (name != "tada" && name != "faerec") throw Error("unknown --method '" + name + "' (known: tada, faerec)");
     if (std::find(names.begin(), names.end(), name) != names.end()) throw Error("--method names '" + name + "' twice");
     names.push_back(name);
   }
   return names;
 }
 
+std::shared_ptr<ItemRepresentation> make_item_representation(const TrainConfig& config, int64_t num_items) {
+  const auto names = parse_method_list(config.method);
+  if (std::find(names.begin(), names.end(), "faerec") != names.end()) {
+    if (config.faerec.semantic.empty()) throw Error("--method faerec needs --semantic VECTORS (see caudal embed)");
+    return std::make_shared<FusedItems>(load_item_vectors(config.faerec.semantic, num_items), config.backbone.hidden,
+                                        config.backbone.dropout, config.faerec.scoring);
+  }
+  return std::make_shared<IdEmbedding>(num_items, config.backbone.hidden);
+}
+
 std::vector<std::unique_ptr<Method>> make_methods(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run,
                                                   bool trim) {
   std::vector<std::unique_ptr<Method>> methods;
   for (const auto& name : parse_method_list(config.method)) {
+    if (name == "faerec") methods.push_back(std::make_unique<Faerec>(config.faerec, dataset.groups().item_train_count));
     if (name == "tada") {
       TadaOptions options = config.tada;
       options.augment.max_len = config.backbone.max_len;

@@ -16,6 +16,10 @@ namespace caudal {
 // "tada,faerec" -> {"tada", "faerec"}; throws on unknown or repeated names.
 std::vector<std::string> parse_method_list(const std::string& list);
 
+// The item representation the run's methods call for: FAERec's fused
+// representation (reading the semantic vectors) or a plain ID embedding.
+std::shared_ptr<ItemRepresentation> make_item_representation(const TrainConfig& config, int64_t num_items);
+
 std::vector<std::unique_ptr<Method>> make_methods(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run,
                                                   bool trim);
 

@@ -3,7 +3,11 @@
 // item representation is handed to it (seam 1, item_representation.h).
 //
 // Contract:
-//   forward(item_vectors [B, T, d], keep [B, T] bool) -> hidden [B, T, d]
+//   forward(item_vectors [B, T, d], keep [B, T] bool) -> hidden [B, T, d],
+//   in two steps: embed_input (the architecture's own input layer, e.g.
+//   positions + LayerNorm + dropout) then encode (the layers). An item
+//   representation that builds its own input layer (FAERec's fusion) calls
+//   position_vectors and encode directly.
 //   - sequences are left-padded: the newest item is in column T-1, T <= max_len;
 //   - `keep` is true at real items; vectors at padded positions are arbitrary;
 //   - unless needs_full_window(), the hidden state at a real position does not
@@ -32,7 +36,16 @@ struct BackboneConfig {
 
 class Backbone : public torch::nn::Module {
  public:
-  virtual torch::Tensor forward(const torch::Tensor& item_vectors, const torch::Tensor& keep) = 0;
+  torch::Tensor forward(const torch::Tensor& item_vectors, const torch::Tensor& keep) {
+    return encode(embed_input(item_vectors), keep);
+  }
+  // [B, T, d] item vectors -> [B, T, d] inputs of the first layer.
+  virtual torch::Tensor embed_input(const torch::Tensor& item_vectors) = 0;
+  // [B, T, d] inputs -> [B, T, d] hidden states.
+  virtual torch::Tensor encode(const torch::Tensor& inputs, const torch::Tensor& keep) = 0;
+  // [T, d] position vectors of a right-aligned window of T columns, or an
+  // undefined tensor when the architecture has no positions.
+  virtual torch::Tensor position_vectors(int64_t length) { (void)length; return {}; }
   // True when padding cannot be trimmed (e.g. a filter over the whole window).
   virtual bool needs_full_window() const { return false; }
   virtual bool causal() const { return true; }

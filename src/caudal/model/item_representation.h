@@ -7,10 +7,18 @@
 
 #include <torch/nn/modules/embedding.h>
 
+#include "caudal/model/backbone.h"
+
 namespace caudal {
 
 class ItemRepresentation : public torch::nn::Module {
  public:
+  // [B, T] ids -> [B, T, d] inputs of the backbone's layers. By default the
+  // backbone's own input layer over input(ids); a representation may build
+  // its own (using the backbone's positions) instead.
+  virtual torch::Tensor embedded_input(const torch::Tensor& ids, Backbone& backbone) {
+    return backbone.embed_input(input(ids));
+  }
   // [B, T] ids -> [B, T, d] vectors fed to the backbone.
   virtual torch::Tensor input(const torch::Tensor& ids) = 0;
   // [...] ids -> [..., d] vectors that training scores targets and negatives with.

@@ -8,7 +8,7 @@ SequentialRecommender::SequentialRecommender(std::shared_ptr<ItemRepresentation>
     : items_(register_module("items", std::move(items))), backbone_(register_module("backbone", std::move(backbone))) {}
 
 torch::Tensor SequentialRecommender::encode(const torch::Tensor& ids) {
-  return backbone_->forward(items_->input(ids), ids.gt(0));
+  return backbone_->encode(items_->embedded_input(ids, *backbone_), ids.gt(0));
 }
 
 torch::Tensor SequentialRecommender::encode_last(const torch::Tensor& ids) {

@@ -74,13 +74,19 @@ SASRec::SASRec(const BackboneConfig& config) : config_(config) {
   init_transformer_weights(*this);
 }
 
-torch::Tensor SASRec::forward(const torch::Tensor& item_vectors, const torch::Tensor& keep) {
-  const int64_t length = item_vectors.size(1);
+torch::Tensor SASRec::position_vectors(int64_t length) {
   if (length > config_.max_len)
     throw Error("sequence window of " + std::to_string(length) + " exceeds max_len " + std::to_string(config_.max_len));
   // Right-aligned positions: the newest item always gets position max_len-1.
-  auto positions = positions_->weight.narrow(0, config_.max_len - length, length);
-  auto h = input_dropout_->forward(input_norm_->forward(item_vectors + positions));
+  return positions_->weight.narrow(0, config_.max_len - length, length);
+}
+
+torch::Tensor SASRec::embed_input(const torch::Tensor& item_vectors) {
+  return input_dropout_->forward(input_norm_->forward(item_vectors + position_vectors(item_vectors.size(1))));
+}
+
+torch::Tensor SASRec::encode(const torch::Tensor& inputs, const torch::Tensor& keep) {
+  auto h = inputs;
   auto bias = causal_attention_bias(keep);
   for (const auto& block : *blocks_) h = block->as<TransformerBlock>()->forward(h, bias);
   return h;

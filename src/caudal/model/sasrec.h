@@ -33,7 +33,9 @@ TORCH_MODULE(TransformerBlock);
 class SASRec : public Backbone {
  public:
   explicit SASRec(const BackboneConfig& config);
-  torch::Tensor forward(const torch::Tensor& item_vectors, const torch::Tensor& keep) override;
+  torch::Tensor embed_input(const torch::Tensor& item_vectors) override;
+  torch::Tensor encode(const torch::Tensor& inputs, const torch::Tensor& keep) override;
+  torch::Tensor position_vectors(int64_t length) override;
   int64_t hidden_size() const override { return config_.hidden; }
 
  private:

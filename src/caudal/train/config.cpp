@@ -19,6 +19,12 @@ void read_field(const nlohmann::json& json, const char* key, T& field, const std
 
 }  // namespace
 
+FaerecScoring parse_faerec_scoring(const std::string& name) {
+  if (name == "consistent") return FaerecScoring::kConsistent;
+  if (name == "official") return FaerecScoring::kOfficial;
+  throw Error("--faerec-scoring must be consistent or official, got '" + name + "'");
+}
+
 nlohmann::json to_json(const TrainConfig& c) {
   nlohmann::ordered_json j;
   j["data"] = c.data;
@@ -52,6 +58,15 @@ nlohmann::json to_json(const TrainConfig& c) {
   j["rate_a"] = c.tada.augment.rate_a;
   j["rate_b"] = c.tada.augment.rate_b;
   j["mix_beta"] = c.tada.mix_beta;
+  j["semantic"] = c.faerec.semantic;
+  j["faerec_scoring"] = c.faerec.scoring == FaerecScoring::kOfficial ? "official" : "consistent";
+  j["align_weight"] = c.faerec.align_weight;
+  j["align_tau"] = c.faerec.tau;
+  j["bt_gamma"] = c.faerec.gamma;
+  j["w_min"] = c.faerec.w_min;
+  j["w_max"] = c.faerec.w_max;
+  j["period"] = c.faerec.period;
+  j["align_chunk"] = c.faerec.align_chunk;
   return nlohmann::json(j);
 }
 
@@ -89,6 +104,17 @@ TrainConfig train_config_from_json(const nlohmann::json& j, const std::string& s
   read_field(j, "rate_a", c.tada.augment.rate_a, source);
   read_field(j, "rate_b", c.tada.augment.rate_b, source);
   read_field(j, "mix_beta", c.tada.mix_beta, source);
+  read_field(j, "semantic", c.faerec.semantic, source);
+  std::string scoring = "consistent";
+  read_field(j, "faerec_scoring", scoring, source);
+  c.faerec.scoring = parse_faerec_scoring(scoring);
+  read_field(j, "align_weight", c.faerec.align_weight, source);
+  read_field(j, "align_tau", c.faerec.tau, source);
+  read_field(j, "bt_gamma", c.faerec.gamma, source);
+  read_field(j, "w_min", c.faerec.w_min, source);
+  read_field(j, "w_max", c.faerec.w_max, source);
+  read_field(j, "period", c.faerec.period, source);
+  read_field(j, "align_chunk", c.faerec.align_chunk, source);
   c.tada.augment.max_len = c.backbone.max_len;
   c.eval.max_len = c.backbone.max_len;
   c.eval.seed = c.seed;

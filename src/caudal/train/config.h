@@ -9,6 +9,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "caudal/eval/evaluator.h"
+#include "caudal/method/faerec/faerec.h"
 #include "caudal/method/tada/tada.h"
 #include "caudal/model/backbone.h"
 
@@ -31,9 +32,11 @@ struct TrainConfig {
   std::string method;  // comma-separated methods on top of the plain objective ("" = none)
   std::string init;    // run directory whose best checkpoint initialises the model (a second stage)
   TadaOptions tada;
+  FaerecOptions faerec;
 };
 
 nlohmann::json to_json(const TrainConfig& config);
+FaerecScoring parse_faerec_scoring(const std::string& name);
 // Missing fields keep their defaults; a field of the wrong type is an error
 // that names it.
 TrainConfig train_config_from_json(const nlohmann::json& json, const std::string& source);

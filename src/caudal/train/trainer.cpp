@@ -49,8 +49,7 @@ c10::Device parse_device(const std::string& name) {
 std::shared_ptr<SequentialRecommender> build_model(const TrainConfig& config, int64_t num_items) {
   torch::manual_seed(config.seed);
   auto backbone = make_backbone(config.backbone);
-  auto items = std::make_shared<IdEmbedding>(num_items, backbone->hidden_size());
-  return std::make_shared<SequentialRecommender>(items, backbone);
+  return std::make_shared<SequentialRecommender>(make_item_representation(config, num_items), backbone);
 }
 
 EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher, torch::optim::Optimizer& optimizer,

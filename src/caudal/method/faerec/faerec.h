@@ -1,0 +1,69 @@
+// FAERec as a Method (faerec.md, "Dual-level alignment" and "Curriculum"):
+// on the batch's item tokens (every real input item and every sampled
+// negative), with u = e_id and v = adapter(e_sem):
+//   item level:    InfoNCE of normalised u against v (temperature tau),
+//                  other occurrences of the same item masked out;
+//   feature level: Barlow Twins cross-correlation of standardised u and v,
+//                  separately for tokens at or above the batch-median
+//                  training popularity and below it;
+//   L += lambda (w_item(e) L_item + w_feat(e) L_feat), with the cyclic cosine
+//   curriculum w_item(e) = (w_max - w_min)(1 + cos(2 pi e / P)) / 2 + w_min,
+//   w_feat = 1 - w_item.
+// The model must have been built with FusedItems (see registry.h).
+#pragma once
+
+#include <vector>
+
+#include "caudal/method/faerec/fusion.h"
+#include "caudal/method/method.h"
+
+namespace caudal {
+
+struct FaerecOptions {
+  std::string semantic;  // vector file (.npy or text)
+  FaerecScoring scoring = FaerecScoring::kConsistent;
+  double align_weight = 0.2;  // lambda
+  double tau = 0.05;
+  double gamma = 0.005;
+  double w_min = 0.9;
+  double w_max = 1.0;
+  double period = 30;
+  // Item-level alignment compares every token with every other: quadratic in
+  // the batch's tokens. Length-bucketed batches of long sequences hold up to
+  // 2 * batch * max_len tokens (25,600), so tokens are split at random into
+  // balanced chunks of at most this many, each its own InfoNCE problem: about
+  // the tokens of an unbucketed batch (256 users x 5.9 items x 2 on Beauty).
+  int64_t align_chunk = 3072;
+};
+
+// Weights (item level, feature level) of epoch e (0-based).
+std::pair<double, double> curriculum_weights(int64_t epoch, const FaerecOptions& options);
+
+// item_alignment_loss over random balanced chunks of at most `chunk` rows,
+// weighted by chunk size (= the mean over all tokens when one chunk suffices).
+at::Tensor chunked_item_alignment_loss(const at::Tensor& u, const at::Tensor& v, const at::Tensor& items, double tau,
+                                       int64_t chunk, std::mt19937_64& rng);
+
+// u, v: [N, d]; items: [N] ids. Mean cross-entropy of each u_i against all v
+// with v_i as the answer; v_j of the same item as i (j != i) left out.
+at::Tensor item_alignment_loss(const at::Tensor& u, const at::Tensor& v, const at::Tensor& items, double tau);
+
+// sum_i (1 - C_ii)^2 + gamma sum_{i != j} C_ij^2, C = U^T V / N of the
+// standardised (mean 0, unbiased std 1, eps 1e-5) columns.
+at::Tensor barlow_twins_loss(const at::Tensor& u, const at::Tensor& v, double gamma);
+
+class Faerec : public Method {
+ public:
+  // item_train_count: training popularity per item id (the median split).
+  Faerec(FaerecOptions options, std::vector<int64_t> item_train_count);
+  std::string name() const override { return "faerec"; }
+  void on_epoch(int64_t epoch) override { weights_ = curriculum_weights(epoch, options_); }
+  NamedLosses losses(TrainingStep& step) override;
+
+ private:
+  FaerecOptions options_;
+  at::Tensor popularity_;  // [num_items + 1] float
+  std::pair<double, double> weights_{1.0, 0.0};
+};
+
+}  // namespace caudal

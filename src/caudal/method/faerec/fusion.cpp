@@ -1,0 +1,71 @@
+#include "caudal/method/faerec/fusion.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/modules/activation.h>
+
+#include "caudal/core/error.h"
+#include "caudal/semantic/lexical.h"
+
+namespace caudal {
+
+namespace nn = torch::nn;
+
+FusedItems::FusedItems(const torch::Tensor& semantic, int64_t hidden, double dropout, FaerecScoring scoring)
+    : scoring_(scoring) {
+  const int64_t num_items = semantic.size(0) - 1, semantic_dim = semantic.size(1);
+  if (semantic_dim < 2) throw Error("FAERec needs semantic vectors of at least 2 dimensions");
+  semantic_ = register_buffer("semantic", semantic.detach().to(at::kFloat).clone());
+  id_table_ = register_module("id_table", nn::Embedding(nn::EmbeddingOptions(num_items + 1, hidden).padding_idx(0)));
+  {
+    // ID embeddings start as the PCA projection of the semantic table.
+    torch::NoGradGuard no_grad;
+    id_table_->weight.copy_(pca_project(semantic_, hidden));
+  }
+  // Adapter and gate keep LibTorch's default Linear initialisation, as the
+  // official code leaves them; only the gate's last bias starts at 0.
+  adapter_ = register_module("adapter", nn::Sequential(nn::Linear(semantic_dim, semantic_dim / 2), nn::GELU(),
+                                                       nn::Dropout(0.3), nn::Linear(semantic_dim / 2, hidden)));
+  gate_in_ = register_module("gate_in", nn::Linear(2 * hidden, 2 * hidden));
+  gate_out_ = register_module("gate_out", nn::Linear(2 * hidden, hidden));
+  {
+    torch::NoGradGuard no_grad;
+    gate_out_->bias.zero_();
+  }
+  gate_dropout_ = register_module("gate_dropout", nn::Dropout(0.1));
+  branch_dropout_ = register_module("branch_dropout", nn::Dropout(dropout));
+  norm_ = register_module("norm", nn::LayerNorm(nn::LayerNormOptions({hidden}).eps(1e-12)));
+}
+
+torch::Tensor FusedItems::semantic_vectors(const torch::Tensor& ids) {
+  return adapter_->forward(at::embedding(semantic_, ids));
+}
+
+torch::Tensor FusedItems::gate(const torch::Tensor& id_branch, const torch::Tensor& semantic_branch) {
+  auto h = at::gelu(gate_in_->forward(at::cat({id_branch, semantic_branch}, -1)));
+  return at::sigmoid(gate_out_->forward(gate_dropout_->forward(h)));
+}
+
+torch::Tensor FusedItems::embedded_input(const torch::Tensor& ids, Backbone& backbone) {
+  auto id_branch = id_vectors(ids);
+  auto semantic_branch = semantic_vectors(ids);
+  auto positions = backbone.position_vectors(ids.size(1));
+  if (positions.defined()) {
+    id_branch = id_branch + positions;
+    semantic_branch = semantic_branch + positions;
+  }
+  id_branch = branch_dropout_->forward(id_branch);
+  semantic_branch = branch_dropout_->forward(semantic_branch);
+  auto g = gate(id_branch, semantic_branch);
+  return norm_->forward(g * id_branch + (1 - g) * semantic_branch);
+}
+
+torch::Tensor FusedItems::output(const torch::Tensor& ids) {
+  if (scoring_ == FaerecScoring::kOfficial) return id_vectors(ids);
+  return norm_->forward(id_vectors(ids) + semantic_vectors(ids));
+}
+
+torch::Tensor FusedItems::output_table() {
+  return norm_->forward(id_table_->weight + adapter_->forward(semantic_));
+}
+
+}  // namespace caudal

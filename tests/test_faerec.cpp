@@ -1,0 +1,160 @@
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+#include <torch/optim/adam.h>
+
+#include <cmath>
+
+#include "caudal/method/faerec/faerec.h"
+#include "caudal/method/faerec/fusion.h"
+#include "caudal/model/sasrec.h"
+#include "caudal/semantic/lexical.h"
+
+namespace caudal {
+namespace {
+
+at::Tensor semantic_table(int64_t items, int64_t dim) {
+  auto generator = at::detail::createCPUGenerator(7);
+  auto table = at::randn({items + 1, dim}, generator);
+  table[0].zero_();
+  return table;
+}
+
+TEST(FaerecFusion, GateShapeAndRange) {
+  torch::manual_seed(1);
+  FusedItems items(semantic_table(10, 8), 4, 0.0, FaerecScoring::kConsistent);
+  auto g = items.gate(10 * at::randn({3, 5, 4}), 10 * at::randn({3, 5, 4}));
+  EXPECT_EQ(g.sizes(), (at::IntArrayRef{3, 5, 4}));
+  EXPECT_GT(g.min().item<float>(), 0.f);
+  EXPECT_LT(g.max().item<float>(), 1.f);
+}
+
+TEST(FaerecFusion, FusedInputAndScoringTables) {
+  torch::manual_seed(1);
+  BackboneConfig config;
+  config.hidden = 4;
+  config.heads = 2;
+  config.max_len = 6;
+  SASRec backbone(config);
+  FusedItems consistent(semantic_table(10, 8), 4, 0.0, FaerecScoring::kConsistent);
+  auto ids = at::tensor({0, 3, 4, 1, 2, 9}, at::kLong).view({2, 3});
+  consistent.eval();
+  EXPECT_EQ(consistent.embedded_input(ids, backbone).sizes(), (at::IntArrayRef{2, 3, 4}));
+  auto table = consistent.output_table();
+  EXPECT_EQ(table.sizes(), (at::IntArrayRef{11, 4}));
+  // Consistent: training scores with the same vectors as ranking.
+  EXPECT_TRUE(at::allclose(consistent.output(ids), at::embedding(table, ids), 1e-5, 1e-6));
+  // Official: training scores with the raw ID embedding.
+  torch::manual_seed(1);
+  FusedItems official(semantic_table(10, 8), 4, 0.0, FaerecScoring::kOfficial);
+  EXPECT_TRUE(at::equal(official.output(ids), official.id_vectors(ids)));
+  EXPECT_FALSE(at::allclose(official.output(ids), at::embedding(official.output_table(), ids)));
+}
+
+TEST(FaerecFusion, IdEmbeddingsStartAsThePcaOfTheSemanticTable) {
+  auto semantic = semantic_table(12, 8);
+  FusedItems items(semantic, 4, 0.0, FaerecScoring::kConsistent);
+  auto ids = at::arange(13, at::kLong);
+  EXPECT_TRUE(at::allclose(items.id_vectors(ids), pca_project(semantic, 4), 1e-5, 1e-6));
+}
+
+TEST(FaerecFusion, TheSemanticTableGetsNoGradient) {
+  auto semantic = semantic_table(10, 8);
+  FusedItems items(semantic, 4, 0.1, FaerecScoring::kConsistent);
+  for (const auto& p : items.named_parameters()) EXPECT_EQ(p.key().find("semantic"), std::string::npos) << p.key();
+  torch::optim::Adam adam(items.parameters(), torch::optim::AdamOptions(0.1));
+  auto ids = at::tensor({1, 2, 3, 4}, at::kLong);
+  auto loss = items.output(ids).pow(2).sum() + items.semantic_vectors(ids).sum();
+  adam.zero_grad();
+  loss.backward();
+  adam.step();
+  EXPECT_FALSE(items.semantic_table().requires_grad());
+  EXPECT_TRUE(at::equal(items.semantic_table(), semantic));
+}
+
+TEST(FaerecLosses, ItemAlignmentMatchesHandComputation) {
+  // u = (1,0), (0,1); v = (1,0), (1,1)/sqrt2 after normalising; tau 1.
+  auto u = at::tensor({1.f, 0.f, 0.f, 1.f}).view({2, 2});
+  auto v = at::tensor({1.f, 0.f, 1.f, 1.f}).view({2, 2});
+  const double s = 1.0 / std::sqrt(2.0);
+  // Row 0: logits (1, s), answer 0. Row 1: logits (0, s), answer 1.
+  const double row0 = -std::log(std::exp(1.0) / (std::exp(1.0) + std::exp(s)));
+  const double row1 = -std::log(std::exp(s) / (std::exp(0.0) + std::exp(s)));
+  auto loss = item_alignment_loss(u, v, at::tensor({3, 4}, at::kLong), 1.0);
+  EXPECT_NEAR(loss.item<double>(), (row0 + row1) / 2, 1e-6);
+  // tau scales the logits.
+  const double t = 0.5;
+  const double r0 = -std::log(std::exp(1 / t) / (std::exp(1 / t) + std::exp(s / t)));
+  const double r1 = -std::log(std::exp(s / t) / (1 + std::exp(s / t)));
+  EXPECT_NEAR(item_alignment_loss(u, v, at::tensor({3, 4}, at::kLong), t).item<double>(), (r0 + r1) / 2, 1e-5);
+}
+
+TEST(FaerecLosses, DuplicateOccurrencesAreNotNegatives) {
+  // Tokens of items 5, 5, 7: row 0 must not count column 1 (the other 5), nor row 1 column 0.
+  auto u = at::tensor({1.f, 0.f, 0.6f, 0.8f, 0.f, 1.f}).view({3, 2});
+  auto v = at::tensor({1.f, 0.f, 0.8f, 0.6f, 0.f, 1.f}).view({3, 2});
+  auto logits = at::matmul(u, v.t()).to(at::kDouble);  // rows already unit length
+  auto ce = [&](int row, std::vector<int> columns) {
+    double denominator = 0;
+    for (int c : columns) denominator += std::exp(logits[row][c].item<double>());
+    return -(logits[row][row].item<double>() - std::log(denominator));
+  };
+  const double expected = (ce(0, {0, 2}) + ce(1, {1, 2}) + ce(2, {0, 1, 2})) / 3;
+  EXPECT_NEAR(item_alignment_loss(u, v, at::tensor({5, 5, 7}, at::kLong), 1.0).item<double>(), expected, 1e-5);
+  // Without the duplicate, every column counts.
+  const double distinct = (ce(0, {0, 1, 2}) + ce(1, {0, 1, 2}) + ce(2, {0, 1, 2})) / 3;
+  EXPECT_NEAR(item_alignment_loss(u, v, at::tensor({5, 6, 7}, at::kLong), 1.0).item<double>(), distinct, 1e-5);
+}
+
+TEST(FaerecLosses, ChunkedAlignmentEqualsTheWholeWhenOneChunkFits) {
+  auto u = at::randn({10, 4}), v = at::randn({10, 4});
+  auto items = at::arange(1, 11, at::kLong);
+  std::mt19937_64 rng(1);
+  EXPECT_NEAR(chunked_item_alignment_loss(u, v, items, 0.1, 10, rng).item<double>(),
+              item_alignment_loss(u, v, items, 0.1).item<double>(), 1e-6);
+  // Chunks of 5: the size-weighted mean of two independent problems.
+  auto chunked = chunked_item_alignment_loss(u, v, items, 0.1, 5, rng).item<double>();
+  EXPECT_TRUE(std::isfinite(chunked));
+  EXPECT_LT(chunked, item_alignment_loss(u, v, items, 0.1).item<double>() + 1.0);
+}
+
+TEST(FaerecLosses, BarlowTwinsMatchesHandComputation) {
+  auto u = at::tensor({1.0, 2.0, 0.0, 1.0, 3.0, 5.0}, at::kDouble).view({3, 2});
+  auto v = at::tensor({2.0, 0.0, 1.0, 1.0, 0.0, 3.0}, at::kDouble).view({3, 2});
+  const double gamma = 0.005;
+  // Standardise each column: mean 0, unbiased std (+ 1e-5).
+  auto standardise = [](std::vector<double> x) {
+    double mean = 0, var = 0;
+    for (double a : x) mean += a / x.size();
+    for (double a : x) var += (a - mean) * (a - mean) / (x.size() - 1);
+    for (double& a : x) a = (a - mean) / (std::sqrt(var) + 1e-5);
+    return x;
+  };
+  std::vector<std::vector<double>> su = {standardise({1, 0, 3}), standardise({2, 1, 5})};
+  std::vector<std::vector<double>> sv = {standardise({2, 1, 0}), standardise({0, 1, 3})};
+  double expected = 0;
+  for (int i = 0; i < 2; ++i)
+    for (int j = 0; j < 2; ++j) {
+      double c = 0;
+      for (int n = 0; n < 3; ++n) c += su[i][n] * sv[j][n] / 3;
+      expected += i == j ? (1 - c) * (1 - c) : gamma * c * c;
+    }
+  EXPECT_NEAR(barlow_twins_loss(u, v, gamma).item<double>(), expected, 1e-9);
+}
+
+TEST(FaerecCurriculum, CyclicCosineWeights) {
+  FaerecOptions options;
+  options.w_min = 0.7;
+  options.w_max = 1.0;
+  options.period = 20;
+  auto at0 = curriculum_weights(0, options), half = curriculum_weights(10, options), full = curriculum_weights(20, options);
+  EXPECT_NEAR(at0.first, 1.0, 1e-12);
+  EXPECT_NEAR(at0.second, 0.0, 1e-12);
+  EXPECT_NEAR(half.first, 0.7, 1e-12);
+  EXPECT_NEAR(half.second, 0.3, 1e-12);
+  EXPECT_NEAR(full.first, 1.0, 1e-12);
+  EXPECT_NEAR(curriculum_weights(5, options).first, 0.85, 1e-12);  // a quarter period: halfway
+}
+
+}  // namespace
+}  // namespace caudal
