@@ -96,7 +96,15 @@ TEST(RunDirectory, ConfigRoundTripAndTypeErrors) {
   config.backbone.hidden = 32;
   config.backbone.dropout = 0.5;
   config.eval.history_score_zero = true;
+  config.method = "faerec,tada";
+  config.faerec.scoring = FaerecScoring::kOfficial;
+  config.faerec.align_chunk = 100;
+  config.tada.augment.rate_b = 0.7;
   auto back = train_config_from_json(to_json(config), "config.json");
+  EXPECT_EQ(back.method, "faerec,tada");
+  EXPECT_EQ(back.faerec.scoring, FaerecScoring::kOfficial);
+  EXPECT_EQ(back.faerec.align_chunk, 100);
+  EXPECT_DOUBLE_EQ(back.tada.augment.rate_b, 0.7);
   EXPECT_EQ(back.backbone.hidden, 32);
   EXPECT_DOUBLE_EQ(back.backbone.dropout, 0.5);
   EXPECT_TRUE(back.eval.history_score_zero);

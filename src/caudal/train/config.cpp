@@ -7,15 +7,52 @@
 namespace caudal {
 namespace {
 
-template <typename T>
-void read_field(const nlohmann::json& json, const char* key, T& field, const std::string& source) {
-  if (!json.contains(key)) return;
-  try {
-    field = json.at(key).get<T>();
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(source + ": field '" + key + "' has the wrong type (" + e.what() + ")");
-  }
+// Every serialised field once, with its JSON key: to_json and
+// train_config_from_json both walk this list, so they cannot drift apart.
+template <typename Config, typename Visitor>
+void visit_fields(Config& c, Visitor&& field) {
+  field("data", c.data);
+  field("model", c.backbone.name);
+  field("hidden", c.backbone.hidden);
+  field("layers", c.backbone.layers);
+  field("heads", c.backbone.heads);
+  field("max_len", c.backbone.max_len);
+  field("dropout", c.backbone.dropout);
+  field("attn_dropout", c.backbone.attn_dropout);
+  field("epochs", c.epochs);
+  field("warmup", c.warmup);
+  field("patience", c.patience);
+  field("seed", c.seed);
+  field("threads", c.threads);
+  field("batch", c.batch);
+  field("lr", c.lr);
+  field("device", c.device);
+  field("head_ratio", c.head_ratio);
+  field("trim", c.trim);
+  field("eval_batch", c.eval.batch_size);
+  field("history_score_zero", c.eval.history_score_zero);
+  field("sampled_eval", c.eval.sampled);
+  field("sampled_negatives", c.eval.sampled_negatives);
+  field("method", c.method);
+  field("init", c.init);
+  field("lis_lambda", c.tada.lis.lambda);
+  field("lis_xi", c.tada.lis.xi);
+  field("tada_th", c.tada.lis.threshold);
+  field("tada_topk", c.tada.lis.top_k);
+  field("rate_a", c.tada.augment.rate_a);
+  field("rate_b", c.tada.augment.rate_b);
+  field("mix_beta", c.tada.mix_beta);
+  field("semantic", c.faerec.semantic);
+  field("align_weight", c.faerec.align_weight);
+  field("align_tau", c.faerec.tau);
+  field("bt_gamma", c.faerec.gamma);
+  field("w_min", c.faerec.w_min);
+  field("w_max", c.faerec.w_max);
+  field("period", c.faerec.period);
+  field("align_chunk", c.faerec.align_chunk);
 }
+
+const char* scoring_name(FaerecScoring scoring) { return scoring == FaerecScoring::kOfficial ? "official" : "consistent"; }
 
 }  // namespace
 
@@ -25,99 +62,31 @@ FaerecScoring parse_faerec_scoring(const std::string& name) {
   throw Error("--faerec-scoring must be consistent or official, got '" + name + "'");
 }
 
-nlohmann::json to_json(const TrainConfig& c) {
+nlohmann::json to_json(const TrainConfig& config) {
   nlohmann::ordered_json j;
-  j["data"] = c.data;
-  j["model"] = c.backbone.name;
-  j["hidden"] = c.backbone.hidden;
-  j["layers"] = c.backbone.layers;
-  j["heads"] = c.backbone.heads;
-  j["max_len"] = c.backbone.max_len;
-  j["dropout"] = c.backbone.dropout;
-  j["attn_dropout"] = c.backbone.attn_dropout;
-  j["epochs"] = c.epochs;
-  j["warmup"] = c.warmup;
-  j["patience"] = c.patience;
-  j["seed"] = c.seed;
-  j["threads"] = c.threads;
-  j["batch"] = c.batch;
-  j["lr"] = c.lr;
-  j["device"] = c.device;
-  j["head_ratio"] = c.head_ratio;
-  j["trim"] = c.trim;
-  j["eval_batch"] = c.eval.batch_size;
-  j["history_score_zero"] = c.eval.history_score_zero;
-  j["sampled_eval"] = c.eval.sampled;
-  j["sampled_negatives"] = c.eval.sampled_negatives;
-  j["method"] = c.method;
-  j["init"] = c.init;
-  j["lis_lambda"] = c.tada.lis.lambda;
-  j["lis_xi"] = c.tada.lis.xi;
-  j["tada_th"] = c.tada.lis.threshold;
-  j["tada_topk"] = c.tada.lis.top_k;
-  j["rate_a"] = c.tada.augment.rate_a;
-  j["rate_b"] = c.tada.augment.rate_b;
-  j["mix_beta"] = c.tada.mix_beta;
-  j["semantic"] = c.faerec.semantic;
-  j["faerec_scoring"] = c.faerec.scoring == FaerecScoring::kOfficial ? "official" : "consistent";
-  j["align_weight"] = c.faerec.align_weight;
-  j["align_tau"] = c.faerec.tau;
-  j["bt_gamma"] = c.faerec.gamma;
-  j["w_min"] = c.faerec.w_min;
-  j["w_max"] = c.faerec.w_max;
-  j["period"] = c.faerec.period;
-  j["align_chunk"] = c.faerec.align_chunk;
+  visit_fields(config, [&](const char* key, const auto& value) { j[key] = value; });
+  j["faerec_scoring"] = scoring_name(config.faerec.scoring);
   return nlohmann::json(j);
 }
 
 TrainConfig train_config_from_json(const nlohmann::json& j, const std::string& source) {
   if (!j.is_object()) throw Error(source + ": expected a JSON object");
   TrainConfig c;
-  read_field(j, "data", c.data, source);
-  read_field(j, "model", c.backbone.name, source);
-  read_field(j, "hidden", c.backbone.hidden, source);
-  read_field(j, "layers", c.backbone.layers, source);
-  read_field(j, "heads", c.backbone.heads, source);
-  read_field(j, "max_len", c.backbone.max_len, source);
-  read_field(j, "dropout", c.backbone.dropout, source);
-  read_field(j, "attn_dropout", c.backbone.attn_dropout, source);
-  read_field(j, "epochs", c.epochs, source);
-  read_field(j, "warmup", c.warmup, source);
-  read_field(j, "patience", c.patience, source);
-  read_field(j, "seed", c.seed, source);
-  read_field(j, "threads", c.threads, source);
-  read_field(j, "batch", c.batch, source);
-  read_field(j, "lr", c.lr, source);
-  read_field(j, "device", c.device, source);
-  read_field(j, "head_ratio", c.head_ratio, source);
-  read_field(j, "trim", c.trim, source);
-  read_field(j, "eval_batch", c.eval.batch_size, source);
-  read_field(j, "history_score_zero", c.eval.history_score_zero, source);
-  read_field(j, "sampled_eval", c.eval.sampled, source);
-  read_field(j, "sampled_negatives", c.eval.sampled_negatives, source);
-  read_field(j, "method", c.method, source);
-  read_field(j, "init", c.init, source);
-  read_field(j, "lis_lambda", c.tada.lis.lambda, source);
-  read_field(j, "lis_xi", c.tada.lis.xi, source);
-  read_field(j, "tada_th", c.tada.lis.threshold, source);
-  read_field(j, "tada_topk", c.tada.lis.top_k, source);
-  read_field(j, "rate_a", c.tada.augment.rate_a, source);
-  read_field(j, "rate_b", c.tada.augment.rate_b, source);
-  read_field(j, "mix_beta", c.tada.mix_beta, source);
-  read_field(j, "semantic", c.faerec.semantic, source);
-  std::string scoring = "consistent";
-  read_field(j, "faerec_scoring", scoring, source);
-  c.faerec.scoring = parse_faerec_scoring(scoring);
-  read_field(j, "align_weight", c.faerec.align_weight, source);
-  read_field(j, "align_tau", c.faerec.tau, source);
-  read_field(j, "bt_gamma", c.faerec.gamma, source);
-  read_field(j, "w_min", c.faerec.w_min, source);
-  read_field(j, "w_max", c.faerec.w_max, source);
-  read_field(j, "period", c.faerec.period, source);
-  read_field(j, "align_chunk", c.faerec.align_chunk, source);
-  c.tada.augment.max_len = c.backbone.max_len;
+  visit_fields(c, [&](const char* key, auto& field) {
+    if (!j.contains(key)) return;  // missing fields keep their defaults
+    try {
+      field = j.at(key).get<std::decay_t<decltype(field)>>();
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(source + ": field '" + key + "' has the wrong type (" + e.what() + ")");
+    }
+  });
+  if (j.contains("faerec_scoring")) {
+    if (!j["faerec_scoring"].is_string()) throw Error(source + ": field 'faerec_scoring' has the wrong type");
+    c.faerec.scoring = parse_faerec_scoring(j["faerec_scoring"].get<std::string>());
+  }
   c.eval.max_len = c.backbone.max_len;
   c.eval.seed = c.seed;
+  c.tada.augment.max_len = c.backbone.max_len;
   return c;
 }
 

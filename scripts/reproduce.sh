@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Every measurement of docs/results.md, in order, at one thread. Long: several
+# hours on two cores. Results go to runs/ (each a run directory with
+# metrics.json); timings are only meaningful on an otherwise idle machine.
+# Usage: scripts/reproduce.sh [STEP...]   steps: speed lis embed sasrec tada faerec combined (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x build/caudal ] || scripts/setup.sh
+caudal=build/caudal
+data=data/amazon
+mkdir -p runs/vec
+steps=("$@")
+[ ${#steps[@]} -gt 0 ] || steps=(speed lis embed sasrec tada faerec combined)
+want() { [[ " ${steps[*]} " == *" $1 "* ]]; }
+name() { case $1 in Beauty) echo beauty ;; Toys_and_Games) echo toys ;; Sports_and_Outdoors) echo sports ;; esac; }
+
+if want speed; then scripts/bench.sh "$data/Beauty.txt" 1; fi
+if want lis; then
+  for d in Beauty Sports_and_Outdoors; do $caudal bench-lis --data "$data/$d.txt" --threads 1; done
+fi
+if want embed; then
+  for d in Beauty Sports_and_Outdoors Toys_and_Games; do
+    n=$(name $d)
+    $caudal embed --items "$data/$d.items.tsv" --columns title,keywords,categories --data "$data/$d.txt" --out "runs/vec/$n.npy"
+    $caudal eval --method content-knn --data "$data/$d.txt" --semantic "runs/vec/$n.npy" --out "runs/$n-knn"
+  done
+fi
+for d in Beauty Toys_and_Games; do
+  n=$(name $d)
+  # Stage 1: the official plain SASRec run (dropout 0.5, validation from epoch 200).
+  if want sasrec; then
+    $caudal train --data "$data/$d.txt" --out "runs/$n-s1" --dropout 0.5 --attn-dropout 0.5 --epochs 500 --warmup 200
+  fi
+  # Stage 2: TADA, and the control (the same second stage without augmentation).
+  if want tada; then
+    $caudal train --data "$data/$d.txt" --out "runs/$n-s2-tada" --init "runs/$n-s1" --method tada --epochs 500 --warmup 100
+    $caudal train --data "$data/$d.txt" --out "runs/$n-s2-control" --init "runs/$n-s1" --epochs 500 --warmup 100
+  fi
+  # FAERec with the lexical vectors, both scorings.
+  if want faerec; then
+    for scoring in consistent official; do
+      $caudal train --data "$data/$d.txt" --out "runs/$n-faerec-$scoring" --method faerec --faerec-scoring $scoring \
+        --semantic "runs/vec/$n.npy" --hidden 128 --dropout 0.4 --attn-dropout 0.4 --epochs 300 --warmup 60
+    done
+  fi
+  # FAERec + TADA: TADA's second stage on the FAERec model.
+  if want combined; then
+    $caudal train --data "$data/$d.txt" --out "runs/$n-faerec-tada" --init "runs/$n-faerec-consistent" \
+      --method faerec,tada --semantic "runs/vec/$n.npy" --hidden 128 --dropout 0.2 --attn-dropout 0.2 --epochs 300 --warmup 20
+  fi
+done
