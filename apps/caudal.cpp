@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
   auto* train = app.add_subcommand("train", "train a model, validate, early-stop, test; writes a run directory");
   train->add_option("--data", config.data, "sequence file (user item item ...)")->required()->check(CLI::ExistingFile);
   train->add_option("--out", train_out, "run directory")->required();
-  train->add_option("--model", config.backbone.name, "backbone: sasrec")->capture_default_str();
+  train->add_option("--model", config.backbone.name, "backbone: sasrec, gru4rec")->capture_default_str();
   train->add_option("--epochs", config.epochs)->capture_default_str()->check(CLI::PositiveNumber);
   train->add_option("--warmup", config.warmup, "epochs before validation starts")->capture_default_str()->check(CLI::NonNegativeNumber);
   train->add_option("--patience", config.patience, "validations without improvement before stopping")

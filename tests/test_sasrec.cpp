@@ -120,3 +120,32 @@ TEST(SASRec, SameSeedSameWeights) {
 
 }  // namespace
 }  // namespace caudal
+
+namespace caudal {
+namespace {
+
+// The same properties for every backbone that trims padding.
+class TrimmableBackbone : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TrimmableBackbone, ShapeCausalityAndTrimmedEqualsPadded) {
+  auto config = small_config(0.0);
+  config.backbone.name = GetParam();
+  auto ds = varied_lengths();
+  auto model = build_model(config, ds.num_items());
+  model->eval();
+  ASSERT_FALSE(model->backbone().needs_full_window());
+  auto ids = at::tensor({0, 0, 4, 9, 2, 7, 5}, at::kLong).view({1, 7});
+  auto hidden = model->encode(ids);
+  EXPECT_EQ(hidden.sizes(), (at::IntArrayRef{1, 7, 16}));
+  auto changed = ids.clone();
+  changed[0][5] = 11;
+  EXPECT_TRUE(at::equal(hidden.narrow(1, 2, 3), model->encode(changed).narrow(1, 2, 3)));
+  // The same sequence with more left padding: same states at real positions.
+  auto wider = at::tensor({0, 0, 0, 0, 0, 4, 9, 2, 7, 5}, at::kLong).view({1, 10});
+  EXPECT_TRUE(at::allclose(hidden.narrow(1, 2, 5), model->encode(wider).narrow(1, 5, 5), 1e-5, 1e-6));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backbones, TrimmableBackbone, ::testing::Values("sasrec", "gru4rec"));
+
+}  // namespace
+}  // namespace caudal

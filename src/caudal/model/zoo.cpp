@@ -1,13 +1,15 @@
 // The model zoo: backbone names -> constructors.
 #include "caudal/core/error.h"
 #include "caudal/model/backbone.h"
+#include "caudal/model/gru4rec.h"
 #include "caudal/model/sasrec.h"
 
 namespace caudal {
 
 std::shared_ptr<Backbone> make_backbone(const BackboneConfig& config) {
   if (config.name == "sasrec") return std::make_shared<SASRec>(config);
-  throw Error("unknown --model '" + config.name + "' (known: sasrec)");
+  if (config.name == "gru4rec") return std::make_shared<GRU4Rec>(config);
+  throw Error("unknown --model '" + config.name + "' (known: sasrec, gru4rec)");
 }
 
 }  // namespace caudal
