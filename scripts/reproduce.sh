@@ -46,6 +46,6 @@ for d in Beauty Toys_and_Games; do
   # FAERec + TADA: TADA's second stage on the FAERec model.
   if want combined; then
     $caudal train --data "$data/$d.txt" --out "runs/$n-faerec-tada" --init "runs/$n-faerec-consistent" \
-      --method faerec,tada --semantic "runs/vec/$n.npy" --hidden 128 --dropout 0.2 --attn-dropout 0.2 --epochs 300 --warmup 20
+      --method faerec,tada --semantic "runs/vec/$n.npy" --hidden 128 --dropout 0.4 --attn-dropout 0.4 --epochs 300 --warmup 20
   fi
 done
