@@ -4,6 +4,7 @@
 #include <torch/optim/adam.h>
 
 #include "caudal/data/batcher.h"
+#include "caudal/model/fmlprec.h"
 #include "caudal/model/sasrec.h"
 #include "caudal/train/losses.h"
 #include "caudal/train/trainer.h"
@@ -146,6 +147,49 @@ TEST_P(TrimmableBackbone, ShapeCausalityAndTrimmedEqualsPadded) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backbones, TrimmableBackbone, ::testing::Values("sasrec", "gru4rec"));
+
+}  // namespace
+}  // namespace caudal
+
+namespace caudal {
+namespace {
+
+TEST(FMLPRec, CausalFilterSeesNoLaterItemsAndTheCircularOneDoes) {
+  auto config = small_config(0.0);
+  config.backbone.name = "fmlprec";
+  auto ids = at::tensor({0, 0, 0, 0, 0, 4, 9, 2, 7, 5, 3, 8}, at::kLong).view({1, 12});  // max_len 12
+  auto changed = ids.clone();
+  changed[0][9] = 11;
+  auto model = build_model(config, 30);
+  model->eval();
+  EXPECT_TRUE(model->backbone().needs_full_window());
+  auto a = model->encode(ids), b = model->encode(changed);
+  EXPECT_EQ(a.sizes(), (at::IntArrayRef{1, 12, 16}));
+  // Equal up to FFT rounding before position 9, different from it on.
+  EXPECT_TRUE(at::allclose(a.narrow(1, 0, 9), b.narrow(1, 0, 9), 1e-5, 1e-5))
+      << (a.narrow(1, 0, 9) - b.narrow(1, 0, 9)).abs().max().item<double>();
+  EXPECT_GT((a.narrow(1, 9, 3) - b.narrow(1, 9, 3)).abs().max().item<double>(), 1e-3);
+  config.backbone.fmlp_filter = "circular";
+  auto circular = build_model(config, 30);
+  circular->eval();
+  auto c = circular->encode(ids), d = circular->encode(changed);
+  EXPECT_GT((c.narrow(1, 5, 4) - d.narrow(1, 5, 4)).abs().max().item<double>(), 1e-3) << "the official filter looks ahead";
+  EXPECT_THROW(model->encode(at::ones({1, 5}, at::kLong)), std::exception) << "the window must be whole";
+}
+
+TEST(FMLPRec, CausalKernelMatchesTheCircularFilterOnTheLags) {
+  // With a single impulse at position 0, no lag wraps around: the causal and
+  // circular filters give the same response.
+  auto config = small_config(0.0);
+  config.backbone.name = "fmlprec";
+  torch::manual_seed(3);
+  FrequencyFilterBlock causal(12, 16, 0.0, true);
+  torch::manual_seed(3);
+  FrequencyFilterBlock circular(12, 16, 0.0, false);
+  auto x = at::zeros({1, 12, 16});
+  x[0][0] = at::randn({16});
+  EXPECT_TRUE(at::allclose(causal->forward(x), circular->forward(x), 1e-5, 1e-5));
+}
 
 }  // namespace
 }  // namespace caudal

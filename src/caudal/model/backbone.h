@@ -32,6 +32,7 @@ struct BackboneConfig {
   int64_t max_len = 50;
   double dropout = 0.2;       // hidden dropout
   double attn_dropout = 0.2;  // attention-probability dropout
+  std::string fmlp_filter = "causal";  // FMLP-Rec: causal, or circular (the official filter)
 };
 
 class Backbone : public torch::nn::Module {

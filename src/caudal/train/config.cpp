@@ -19,6 +19,7 @@ void visit_fields(Config& c, Visitor&& field) {
   field("max_len", c.backbone.max_len);
   field("dropout", c.backbone.dropout);
   field("attn_dropout", c.backbone.attn_dropout);
+  field("fmlp_filter", c.backbone.fmlp_filter);
   field("epochs", c.epochs);
   field("warmup", c.warmup);
   field("patience", c.patience);
