@@ -85,15 +85,6 @@ nlohmann::json to_json(const GroupedMetrics& metrics) {
   return json;
 }
 
-MetricValues metric_values_from_json(const nlohmann::json& json) {
-  MetricValues values;
-  for (size_t i = 0; i < kCutoffs.size(); ++i) {
-    values.hr[i] = json.at("hr@" + std::to_string(kCutoffs[i])).get<double>();
-    values.ndcg[i] = json.at("ndcg@" + std::to_string(kCutoffs[i])).get<double>();
-  }
-  return values;
-}
-
 std::string format_metrics_table(const GroupedMetrics& metrics) {
   std::string out = fmt::format("{:<12}{:>7}", "group", "users");
   for (int64_t k : kCutoffs) out += fmt::format("{:>9}{:>9}", fmt::format("HR@{}", k), fmt::format("NDCG@{}", k));

@@ -49,7 +49,6 @@ nlohmann::json to_json(const MetricValues& values);
 // {"overall": M, "head_item": M, "tail_item": M, "head_user": M, "tail_user": M,
 //  "buckets": {"1-4": M, ...}}
 nlohmann::json to_json(const GroupedMetrics& metrics);
-MetricValues metric_values_from_json(const nlohmann::json& json);
 
 // A fixed-width table, one row per group, for the terminal.
 std::string format_metrics_table(const GroupedMetrics& metrics);

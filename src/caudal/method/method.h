@@ -25,6 +25,7 @@ struct TrainingStep {
   const TrainBatch& batch;  // on the CPU, as the batcher built it
   at::Tensor inputs, targets, negatives;  // the same, on the training device
   at::Tensor hidden;        // model.encode(inputs): [B, T, d]
+  at::Tensor target_vectors, negative_vectors;  // model.items().output(targets / negatives)
   std::mt19937_64& rng;     // this epoch's stream for the method's random choices
   c10::Device device;
 };

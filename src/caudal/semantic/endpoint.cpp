@@ -86,7 +86,6 @@ std::vector<std::vector<float>> EmbeddingClient::embed(const std::vector<std::st
   for (int attempt = 0; attempt <= options_.max_retries; ++attempt) {
     if (attempt > 0)
       std::this_thread::sleep_for(std::chrono::duration<double>(options_.backoff_seconds * (1 << (attempt - 1))));
-    ++requests_;
     auto response = post_json(options_.url, body, api_key_, options_.timeout_seconds);
     if (!response.network_error.empty()) {
       last_problem = response.network_error;

@@ -35,12 +35,10 @@ class EmbeddingClient {
   explicit EmbeddingClient(EndpointOptions options);
   ~EmbeddingClient();
   std::vector<std::vector<float>> embed(const std::vector<std::string>& texts);
-  int64_t requests_sent() const { return requests_; }
 
  private:
   EndpointOptions options_;
   std::string api_key_;
-  int64_t requests_ = 0;
 };
 
 // Embeds texts[id] for every id in `items` (texts indexed by item id, index 0

@@ -66,10 +66,11 @@ EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher,
   int64_t batches = 0;
   for (auto& batch : batcher.epoch(epoch)) {
     TrainingStep step{model, batch, batch.inputs.to(device), batch.targets.to(device), batch.negatives.to(device),
-                      at::Tensor(), rng, device};
+                      at::Tensor(), at::Tensor(), at::Tensor(), rng, device};
     step.hidden = model.encode(step.inputs);
-    auto rec = next_item_bce(step.hidden, model.items().output(step.targets), model.items().output(step.negatives),
-                             step.targets.gt(0));
+    step.target_vectors = model.items().output(step.targets);
+    step.negative_vectors = model.items().output(step.negatives);
+    auto rec = next_item_bce(step.hidden, step.target_vectors, step.negative_vectors, step.targets.gt(0));
     auto total = rec;
     NamedLosses named = {{"rec", rec}};
     for (auto& method : methods) {

@@ -127,8 +127,8 @@ NamedLosses Tada::losses(TrainingStep& step) {
   auto keep = [](const at::Tensor& mask) { return mask.unsqueeze(-1).to(at::kFloat); };
   auto orig_mask = left_pad(step.targets.gt(0), width);
   auto orig_hidden = left_pad(step.hidden, width) * keep(orig_mask);
-  auto orig_target_vectors = left_pad(items.output(step.targets), width) * keep(orig_mask);
-  auto orig_negative_vectors = left_pad(items.output(step.negatives), width) * keep(orig_mask);
+  auto orig_target_vectors = left_pad(step.target_vectors, width) * keep(orig_mask);
+  auto orig_negative_vectors = left_pad(step.negative_vectors, width) * keep(orig_mask);
   auto pool_hidden = at::cat({orig_hidden, h2 * keep(view_mask)});
   auto pool_targets = at::cat({orig_target_vectors, view_target_vectors * keep(view_mask)});
   auto pool_negatives = at::cat({orig_negative_vectors, view_negative_vectors * keep(view_mask)});

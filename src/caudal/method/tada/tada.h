@@ -43,7 +43,6 @@ class Tada : public Method {
   NamedLosses losses(TrainingStep& step) override;
 
   AugmentedBatch augment_batch(const TrainBatch& batch, std::mt19937_64& rng) const;
-  const TadaPreparation& preparation() const { return prep_; }
 
  private:
   TadaPreparation prep_;
