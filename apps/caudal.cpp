@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
   auto* train = app.add_subcommand("train", "train a model, validate, early-stop, test; writes a run directory");
   train->add_option("--data", config.data, "sequence file (user item item ...)")->required()->check(CLI::ExistingFile);
   train->add_option("--out", train_out, "run directory")->required();
-  train->add_option("--model", config.backbone.name, "backbone: sasrec, gru4rec, fmlprec")->capture_default_str();
+  train->add_option("--model", config.backbone.name, "backbone: sasrec, gru4rec, fmlprec, lrurec")->capture_default_str();
   train->add_option("--epochs", config.epochs)->capture_default_str()->check(CLI::PositiveNumber);
   train->add_option("--warmup", config.warmup, "epochs before validation starts")->capture_default_str()->check(CLI::NonNegativeNumber);
   train->add_option("--patience", config.patience, "validations without improvement before stopping")
@@ -164,6 +164,8 @@ int main(int argc, char** argv) {
   train->add_option("--align-chunk", faerec.align_chunk, "FAERec: most tokens per InfoNCE problem")->capture_default_str();
   train->add_option("--mix-beta", tada.mix_beta, "TADA: Beta(beta, beta) of the mixing weights")->capture_default_str()
       ->check(CLI::PositiveNumber);
+  train->add_flag("--tada-mix-padding-states", tada.mix_padding_states,
+                  "TADA: mix in the encoder's states at a partner's padded positions, as the official code (use with --padded)");
 
   // eval
   std::string eval_run, eval_data, eval_device = "cpu";

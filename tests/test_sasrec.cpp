@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <complex>
+
 #include <ATen/ATen.h>
 #include <torch/optim/adam.h>
 
 #include "caudal/data/batcher.h"
 #include "caudal/model/fmlprec.h"
+#include "caudal/model/lrurec.h"
 #include "caudal/model/sasrec.h"
 #include "caudal/train/losses.h"
 #include "caudal/train/trainer.h"
@@ -146,7 +149,7 @@ TEST_P(TrimmableBackbone, ShapeCausalityAndTrimmedEqualsPadded) {
   EXPECT_TRUE(at::allclose(hidden.narrow(1, 2, 5), model->encode(wider).narrow(1, 5, 5), 1e-5, 1e-6));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backbones, TrimmableBackbone, ::testing::Values("sasrec", "gru4rec"));
+INSTANTIATE_TEST_SUITE_P(Backbones, TrimmableBackbone, ::testing::Values("sasrec", "gru4rec", "lrurec"));
 
 }  // namespace
 }  // namespace caudal
@@ -189,6 +192,48 @@ TEST(FMLPRec, CausalKernelMatchesTheCircularFilterOnTheLags) {
   auto x = at::zeros({1, 12, 16});
   x[0][0] = at::randn({16});
   EXPECT_TRUE(at::allclose(causal->forward(x), circular->forward(x), 1e-5, 1e-5));
+}
+
+}  // namespace
+}  // namespace caudal
+
+namespace caudal {
+namespace {
+
+// The convolution form of the LRU equals the recurrence h_t = lambda h_{t-1} + u_t.
+TEST(LRURec, ConvolutionEqualsStepByStepRecurrence) {
+  at::manual_seed(3);
+  const int64_t batch = 2, length = 9, width = 4;
+  auto u_re = at::randn({batch, length, width}, at::kDouble), u_im = at::randn({batch, length, width}, at::kDouble);
+  auto nu = at::rand({width}, at::kDouble) * 0.3, theta = at::rand({width}, at::kDouble) * 6.0;
+  auto [h_re, h_im] = linear_recurrence(u_re, u_im, nu, theta);
+  ASSERT_EQ(h_re.sizes(), u_re.sizes());
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t d = 0; d < width; ++d) {
+      const std::complex<double> lambda = std::exp(std::complex<double>(-nu[d].item<double>(), theta[d].item<double>()));
+      std::complex<double> h = 0;
+      for (int64_t t = 0; t < length; ++t) {
+        h = lambda * h + std::complex<double>(u_re[b][t][d].item<double>(), u_im[b][t][d].item<double>());
+        EXPECT_NEAR(h_re[b][t][d].item<double>(), h.real(), 1e-12);
+        EXPECT_NEAR(h_im[b][t][d].item<double>(), h.imag(), 1e-12);
+      }
+    }
+}
+
+TEST(LRURec, EigenvaluesStartOnTheRing) {
+  auto config = small_config(0.0);
+  config.backbone.name = "lrurec";
+  auto model = build_model(config, 20);
+  int checked = 0;
+  for (const auto& p : model->named_parameters()) {
+    if (p.key().find("params_log") == std::string::npos) continue;
+    auto radius = at::exp(-at::exp(p.value()[0]));
+    EXPECT_TRUE(radius.ge(0.8 - 1e-5).all().item<bool>() && radius.le(0.99 + 1e-5).all().item<bool>());
+    // gamma normalises the input so that a stationary state has unit gain.
+    EXPECT_TRUE(at::allclose(at::exp(p.value()[2]), at::sqrt(1 - radius * radius), 1e-4, 1e-5));
+    ++checked;
+  }
+  EXPECT_EQ(checked, config.backbone.layers);
 }
 
 }  // namespace

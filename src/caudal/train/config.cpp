@@ -43,6 +43,7 @@ void visit_fields(Config& c, Visitor&& field) {
   field("rate_a", c.tada.augment.rate_a);
   field("rate_b", c.tada.augment.rate_b);
   field("mix_beta", c.tada.mix_beta);
+  field("tada_mix_padding_states", c.tada.mix_padding_states);
   field("semantic", c.faerec.semantic);
   field("align_weight", c.faerec.align_weight);
   field("align_tau", c.faerec.tau);

@@ -124,7 +124,9 @@ NamedLosses Tada::losses(TrainingStep& step) {
                    self_mix_loss(h1, h2, alpha, view_target_vectors, view_negative_vectors, view_mask));
 
   // Cross-mix pools: original rows (padded to the views' width) and v2 views.
-  auto keep = [](const at::Tensor& mask) { return mask.unsqueeze(-1).to(at::kFloat); };
+  auto keep = [&](const at::Tensor& mask) {
+    return options_.mix_padding_states ? at::ones_like(mask, at::kFloat).unsqueeze(-1) : mask.unsqueeze(-1).to(at::kFloat);
+  };
   auto orig_mask = left_pad(step.targets.gt(0), width);
   auto orig_hidden = left_pad(step.hidden, width) * keep(orig_mask);
   auto orig_target_vectors = left_pad(step.target_vectors, width) * keep(orig_mask);

@@ -8,8 +8,10 @@
 //              scored where the element itself has a target.
 // All with weight 1. Positions where a row has no item contribute a zero
 // hidden state and zero item vectors to a mix (the official code mixes in
-// whatever the encoder left at padded positions; with trimmed batches that
-// would depend on the batch width, zero does not).
+// whatever the encoder left at padded positions and the padding row's item
+// vector; with trimmed batches that would depend on the batch width, zero does
+// not). `mix_padding_states` reproduces the official behaviour; it is only
+// faithful with padded batches (columns a trimmed batch cut off stay zero).
 #pragma once
 
 #include <array>
@@ -27,6 +29,7 @@ struct TadaOptions {
   LisOptions lis;
   AugmentOptions augment;
   double mix_beta = 0.3;
+  bool mix_padding_states = false;
 };
 
 // Two augmented views of every row of a batch, left-padded to a common width
