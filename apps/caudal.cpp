@@ -19,6 +19,7 @@
 #include "caudal/train/run_dir.h"
 #include "caudal/train/trainer.h"
 #include "embed_command.h"
+#include "epoch_bench.h"
 #include "lis_bench.h"
 
 namespace {
@@ -232,6 +233,26 @@ int main(int argc, char** argv) {
   bench_lis->add_option("--threads", lis_threads)->capture_default_str()->check(CLI::PositiveNumber);
   bench_lis->add_option("--solver", lis_solver, "run one solver in this process (cholesky|inverse); default: both, each in a child");
 
+  // bench-epoch
+  EpochBenchRequest epoch_bench;
+  std::string bench_models = "sasrec,gru4rec,fmlprec,lrurec", bench_variants = "plain,tada,faerec,faerec+tada";
+  bool bench_padded = false;
+  auto* bench_epoch = app.add_subcommand("bench-epoch", "seconds per training epoch of every backbone, plain and with each method");
+  bench_epoch->add_option("--data", epoch_bench.data, "sequence file")->required()->check(CLI::ExistingFile);
+  bench_epoch->add_option("--models", bench_models, "backbones, comma-separated")->capture_default_str();
+  bench_epoch->add_option("--variants", bench_variants, "plain or method lists ('+' joins methods), comma-separated")
+      ->capture_default_str();
+  bench_epoch->add_option("--semantic", epoch_bench.base.faerec.semantic, "item vectors for the FAERec variants")
+      ->check(CLI::ExistingFile);
+  bench_epoch->add_option("--hidden", epoch_bench.base.backbone.hidden)->capture_default_str()->check(CLI::PositiveNumber);
+  bench_epoch->add_option("--epochs", epoch_bench.epochs, "timed epochs per cell")->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  bench_epoch->add_option("--threads", epoch_bench.threads)->capture_default_str()->check(CLI::PositiveNumber);
+  bench_epoch->add_option("--device", epoch_bench.base.device, "cpu or cuda")->capture_default_str();
+  bench_epoch->add_flag("--padded", bench_padded, "pad every batch to max_len");
+  bench_epoch->add_option("--work", epoch_bench.work_dir, "directory for TADA's candidate cache")->required();
+  bench_epoch->add_option("--json", epoch_bench.json_out, "also write the results here");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -256,6 +277,12 @@ int main(int argc, char** argv) {
       embed_request.text.columns = split_list(columns);
       if (embed_request.endpoint.cache_path.empty()) embed_request.endpoint.cache_path = embed_request.out + ".cache.jsonl";
       return run_embed(embed_request);
+    }
+    if (*bench_epoch) {
+      epoch_bench.models = split_list(bench_models);
+      epoch_bench.variants = split_list(bench_variants);
+      epoch_bench.base.trim = !bench_padded;
+      return run_epoch_benchmark(epoch_bench);
     }
     if (*bench_lis) {
       if (!lis_solver.empty()) return run_lis_solver(lis_data, lis_solver, lis_threads);

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <cmath>
+#include <vector>
 
 #include "caudal/core/error.h"
 
@@ -25,19 +26,23 @@ void truncated_normal_(at::Tensor& w, double std) {
 
 std::pair<torch::Tensor, torch::Tensor> linear_recurrence(const torch::Tensor& u_re, const torch::Tensor& u_im,
                                                           const torch::Tensor& nu, const torch::Tensor& theta) {
-  const int64_t length = u_re.size(1);
-  auto steps = at::arange(length, u_re.options());
-  auto lag = steps.unsqueeze(1) - steps.unsqueeze(0);  // [T, T]: t - s
-  auto causal = lag.ge(0).to(u_re.scalar_type());
-  auto lag_d = lag.clamp_min(0).unsqueeze(0);  // [1, T, T]
-  auto magnitude = at::exp(-lag_d * nu.view({-1, 1, 1})) * causal;  // [D, T, T]
-  auto angle = lag_d * theta.view({-1, 1, 1});
-  auto k_re = magnitude * at::cos(angle), k_im = magnitude * at::sin(angle);
-  // [B, T, D] -> [D, T, B] so each channel is one matrix product with its kernel.
-  auto ur = u_re.permute({2, 1, 0}), ui = u_im.permute({2, 1, 0});
-  auto h_re = at::bmm(k_re, ur) - at::bmm(k_im, ui);
-  auto h_im = at::bmm(k_re, ui) + at::bmm(k_im, ur);
-  return {h_re.permute({2, 1, 0}), h_im.permute({2, 1, 0})};
+  // Real arithmetic: LibTorch's complex autograd on CPU made this 3x slower.
+  auto magnitude = at::exp(-nu);
+  auto lambda_re = magnitude * at::cos(theta), lambda_im = magnitude * at::sin(theta);
+  std::vector<at::Tensor> re, im;
+  re.reserve(u_re.size(1));
+  im.reserve(u_re.size(1));
+  auto h_re = u_re.select(1, 0), h_im = u_im.select(1, 0);
+  re.push_back(h_re);
+  im.push_back(h_im);
+  for (int64_t t = 1; t < u_re.size(1); ++t) {
+    auto next_re = lambda_re * h_re - lambda_im * h_im + u_re.select(1, t);
+    h_im = lambda_re * h_im + lambda_im * h_re + u_im.select(1, t);
+    h_re = next_re;
+    re.push_back(h_re);
+    im.push_back(h_im);
+  }
+  return {at::stack(re, 1), at::stack(im, 1)};
 }
 
 LruBlockImpl::LruBlockImpl(int64_t hidden, double dropout) {
