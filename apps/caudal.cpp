@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
   auto* train = app.add_subcommand("train", "train a model, validate, early-stop, test; writes a run directory");
   train->add_option("--data", config.data, "sequence file (user item item ...)")->required()->check(CLI::ExistingFile);
   train->add_option("--out", train_out, "run directory")->required();
-  train->add_option("--model", config.backbone.name, "backbone: sasrec, gru4rec, fmlprec, lrurec")->capture_default_str();
+  train->add_option("--model", config.backbone.name, "backbone: sasrec, gru4rec, fmlprec, lrurec, bert4rec")->capture_default_str();
   train->add_option("--epochs", config.epochs)->capture_default_str()->check(CLI::PositiveNumber);
   train->add_option("--warmup", config.warmup, "epochs before validation starts")->capture_default_str()->check(CLI::NonNegativeNumber);
   train->add_option("--patience", config.patience, "validations without improvement before stopping")
@@ -127,6 +127,8 @@ int main(int argc, char** argv) {
   train->add_option("--batch", config.batch)->capture_default_str()->check(CLI::PositiveNumber);
   train->add_option("--lr", config.lr)->capture_default_str()->check(CLI::PositiveNumber);
   train->add_option("--device", config.device, "cpu or cuda")->capture_default_str();
+  train->add_option("--mask-ratio", config.mask_ratio, "bert4rec: share of training items masked")->capture_default_str()
+      ->check(CLI::Range(0.01, 1.0));
   train->add_option("--fmlp-filter", config.backbone.fmlp_filter, "FMLP-Rec filter: causal, or circular (official)")
       ->capture_default_str()->check(CLI::IsMember({"causal", "circular"}));
   train->add_option("--head-ratio", config.head_ratio, "share of head items and users")->capture_default_str()

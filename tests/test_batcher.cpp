@@ -5,6 +5,7 @@
 #include <set>
 
 #include "caudal/data/batcher.h"
+#include "caudal/train/cloze.h"
 #include "test_util.h"
 
 namespace caudal {
@@ -124,6 +125,57 @@ TEST(Batcher, EvalBatchesHoldTheHistoryBeforeTheTarget) {
   auto test = make_eval_batches(ds, Stage::kTest, BatchOptions{2, 10, false});
   EXPECT_TRUE(at::equal(test[0].inputs, at::tensor({3, 4, 6, 7}, at::kLong).view({2, 2})));
   EXPECT_TRUE(at::equal(test[0].targets, at::tensor({5, 8}, at::kLong)));
+}
+
+}  // namespace
+}  // namespace caudal
+
+namespace caudal {
+namespace {
+
+TEST(MaskedItemBatch, MasksOnlyItemsScoresOnlyMaskedPositionsAndIsSeeded) {
+  std::vector<std::vector<int64_t>> seqs;
+  for (int64_t u = 0; u < 40; ++u) {
+    std::vector<int64_t> s;
+    for (int64_t k = 0; k < 5 + u % 9; ++k) s.push_back(1 + (u * 5 + k) % 50);
+    seqs.push_back(s);
+  }
+  auto ds = testing::dataset_from(seqs);
+  TrainBatcher batcher(ds, BatchOptions{12, 40, true}, 1);
+  auto batch = batcher.epoch(0).front();
+  const int64_t mask = 51;
+  auto rng = make_rng(1, 5, 0);
+  auto out = masked_item_batch(batch, mask, 0.3, rng);
+  int64_t items = 0, masked = 0;
+  for (int64_t r = 0; r < batch.targets.size(0); ++r) {
+    int64_t row_masked = 0;
+    for (int64_t c = 0; c < batch.targets.size(1); ++c) {
+      const int64_t item = batch.targets[r][c].item<int64_t>(), in = out.inputs[r][c].item<int64_t>();
+      const int64_t target = out.targets[r][c].item<int64_t>(), negative = out.negatives[r][c].item<int64_t>();
+      if (item == 0) {
+        EXPECT_EQ(in, 0);  // padding stays padding
+        EXPECT_EQ(target, 0);
+        continue;
+      }
+      ++items;
+      if (in == mask) {
+        ++masked;
+        ++row_masked;
+        EXPECT_EQ(target, item);
+        EXPECT_EQ(negative, batch.negatives[r][c].item<int64_t>());
+      } else {
+        EXPECT_EQ(in, item);
+        EXPECT_EQ(target, 0);
+        EXPECT_EQ(negative, 0);
+      }
+    }
+    EXPECT_GE(row_masked, 1);  // every row trains on something
+  }
+  const double share = static_cast<double>(masked) / static_cast<double>(items);
+  EXPECT_GT(share, 0.2);
+  EXPECT_LT(share, 0.45);
+  auto rng2 = make_rng(1, 5, 0);
+  EXPECT_TRUE(at::equal(out.inputs, masked_item_batch(batch, mask, 0.3, rng2).inputs));
 }
 
 }  // namespace

@@ -121,6 +121,32 @@ TEST(EndToEnd, FaerecAndTadaCompose) {
   EXPECT_GE(both.test.overall.hr_at(10), 0.9);
 }
 
+// Every other backbone learns the same rule, plain and with FAERec (the
+// masked-item BERT4Rec through its mask token, FMLP-Rec on padded batches).
+class EveryBackbone : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EveryBackbone, LearnsANextItemRulePlainAndWithFaerec) {
+  set_compute_threads(1);
+  make_logger("");
+  auto ds = cyclic_walks(300, 50, 7);
+  TempDir dir;
+  auto config = small_run();
+  config.backbone.name = GetParam();
+  config.epochs = 30;
+  auto plain = train_and_test(config, ds, RunDirectory(dir.file("plain")));
+  EXPECT_GE(plain.test.overall.hr_at(10), 0.8);
+  auto table = at::randn({51, 32});
+  table[0].zero_();
+  save_item_vectors(dir.file("semantic.npy"), table);
+  config.method = "faerec";
+  config.faerec.semantic = dir.file("semantic.npy");
+  config.epochs = 15;
+  auto faerec = train_and_test(config, ds, RunDirectory(dir.file("faerec")));
+  EXPECT_GE(faerec.test.overall.hr_at(10), 0.8);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backbones, EveryBackbone, ::testing::Values("gru4rec", "fmlprec", "lrurec", "bert4rec"));
+
 TEST(EndToEnd, SameSeedSameMetricsAtOneThread) {
   set_compute_threads(1);
   make_logger("");

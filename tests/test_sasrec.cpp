@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <torch/optim/adam.h>
 
+#include "caudal/core/error.h"
 #include "caudal/data/batcher.h"
 #include "caudal/model/fmlprec.h"
 #include "caudal/model/lrurec.h"
@@ -112,7 +113,7 @@ TEST(SASRec, PaddingRowStaysZero) {
   TrainBatcher batcher(ds, BatchOptions{config.backbone.max_len, 4, true}, 3);
   torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-2));
   std::vector<std::unique_ptr<Method>> no_methods;
-  train_one_epoch(*model, batcher, adam, 0, c10::Device(c10::kCPU), no_methods, 1);
+  train_one_epoch(*model, batcher, adam, 0, c10::Device(c10::kCPU), no_methods, 1, config.mask_ratio);
   EXPECT_EQ(model->items().output_table()[0].abs().sum().item<double>(), 0.0);
 }
 
@@ -234,6 +235,57 @@ TEST(LRURec, EigenvaluesStartOnTheRing) {
     ++checked;
   }
   EXPECT_EQ(checked, config.backbone.layers);
+}
+
+}  // namespace
+}  // namespace caudal
+
+namespace caudal {
+namespace {
+
+TrainConfig bert4rec_config() {
+  auto config = small_config(0.0);
+  config.backbone.name = "bert4rec";
+  return config;
+}
+
+TEST(BERT4Rec, SeesBothSidesButNotPadding) {
+  auto model = build_model(bert4rec_config(), 30);
+  model->eval();
+  EXPECT_FALSE(model->backbone().causal());
+  auto ids = at::tensor({0, 0, 4, 9, 2, 7, 5}, at::kLong).view({1, 7});
+  auto hidden = model->encode(ids);
+  auto changed = ids.clone();
+  changed[0][5] = 11;
+  EXPECT_FALSE(at::allclose(hidden.select(1, 2), model->encode(changed).select(1, 2)));  // a later item is seen
+  auto wider = at::tensor({0, 0, 0, 0, 0, 4, 9, 2, 7, 5}, at::kLong).view({1, 10});
+  EXPECT_TRUE(at::allclose(hidden.narrow(1, 2, 5), model->encode(wider).narrow(1, 5, 5), 1e-5, 1e-6));
+}
+
+TEST(BERT4Rec, QueriesEndWithTheMaskTokenWhichIsNeverRanked) {
+  const int64_t items = 30, mask = items + 1;
+  auto model = build_model(bert4rec_config(), items);
+  model->eval();
+  EXPECT_EQ(model->mask_token(), mask);
+  auto ids = at::tensor({0, 4, 9, 2}, at::kLong).view({1, 4});
+  auto query = at::tensor(std::vector<int64_t>{0, 4, 9, 2, mask}, at::kLong).view({1, 5});
+  EXPECT_TRUE(at::allclose(model->encode_last(ids), model->encode(query).select(1, 4)));
+  // A full window (max_len 12) drops its oldest item to make room.
+  auto full = at::arange(1, 13, at::kLong).view({1, 12});
+  auto shifted = at::cat({at::arange(2, 13, at::kLong), at::full({1}, mask, at::kLong)}).view({1, 12});
+  EXPECT_TRUE(at::allclose(model->encode_last(full), model->encode(shifted).select(1, 11)));
+  EXPECT_EQ(model->score_all(model->encode_last(ids)).size(1), items + 1);
+}
+
+TEST(BERT4Rec, TadaIsRefusedWithAReason) {
+  auto config = bert4rec_config();
+  config.method = "tada";
+  try {
+    build_model(config, 30);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bidirectional"), std::string::npos);
+  }
 }
 
 }  // namespace

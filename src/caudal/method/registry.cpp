@@ -1,5 +1,6 @@
 #include "caudal/method/registry.h"
 
+#include <ATen/ATen.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -57,14 +58,16 @@ std::vector<std::string> parse_method_list(const std::string& list) {
   return names;
 }
 
-std::shared_ptr<ItemRepresentation> make_item_representation(const TrainConfig& config, int64_t num_items) {
+std::shared_ptr<ItemRepresentation> make_item_representation(const TrainConfig& config, int64_t num_items,
+                                                             int64_t extra_tokens) {
   const auto names = parse_method_list(config.method);
   if (std::find(names.begin(), names.end(), "faerec") != names.end()) {
     if (config.faerec.semantic.empty()) throw Error("--method faerec needs --semantic VECTORS (see caudal embed)");
-    return std::make_shared<FusedItems>(load_item_vectors(config.faerec.semantic, num_items), config.backbone.hidden,
-                                        config.backbone.dropout, config.faerec.scoring);
+    auto semantic = load_item_vectors(config.faerec.semantic, num_items);
+    semantic = at::constant_pad_nd(semantic, {0, 0, 0, extra_tokens});
+    return std::make_shared<FusedItems>(semantic, config.backbone.hidden, config.backbone.dropout, config.faerec.scoring);
   }
-  return std::make_shared<IdEmbedding>(num_items, config.backbone.hidden);
+  return std::make_shared<IdEmbedding>(num_items + extra_tokens, config.backbone.hidden);
 }
 
 std::vector<std::unique_ptr<Method>> make_methods(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run,

@@ -13,7 +13,10 @@
 //   - unless needs_full_window(), the hidden state at a real position does not
 //     depend on padded positions, nor on how many padding columns precede the
 //     sequence, so batches may be trimmed to their longest sequence;
-//   - if causal(), position t only sees positions <= t.
+//   - if causal(), position t only sees positions <= t;
+//   - if masked_item_objective() (BERT4Rec), the model is trained to recover
+//     masked items rather than the next one, and queries end with a mask
+//     token (see SequentialRecommender); such a backbone is not causal.
 #pragma once
 
 #include <cstdint>
@@ -50,6 +53,7 @@ class Backbone : public torch::nn::Module {
   // True when padding cannot be trimmed (e.g. a filter over the whole window).
   virtual bool needs_full_window() const { return false; }
   virtual bool causal() const { return true; }
+  virtual bool masked_item_objective() const { return false; }
   virtual int64_t hidden_size() const = 0;
 };
 

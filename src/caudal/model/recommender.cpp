@@ -4,19 +4,28 @@
 
 namespace caudal {
 
-SequentialRecommender::SequentialRecommender(std::shared_ptr<ItemRepresentation> items, std::shared_ptr<Backbone> backbone)
-    : items_(register_module("items", std::move(items))), backbone_(register_module("backbone", std::move(backbone))) {}
+SequentialRecommender::SequentialRecommender(std::shared_ptr<ItemRepresentation> items, std::shared_ptr<Backbone> backbone,
+                                             int64_t mask_token, int64_t max_len)
+    : items_(register_module("items", std::move(items))),
+      backbone_(register_module("backbone", std::move(backbone))),
+      mask_token_(mask_token),
+      max_len_(max_len) {}
 
 torch::Tensor SequentialRecommender::encode(const torch::Tensor& ids) {
   return backbone_->encode(items_->embedded_input(ids, *backbone_), ids.gt(0));
 }
 
 torch::Tensor SequentialRecommender::encode_last(const torch::Tensor& ids) {
-  return encode(ids).select(1, ids.size(1) - 1);
+  if (mask_token_ == 0) return encode(ids).select(1, ids.size(1) - 1);
+  auto history = ids.size(1) < max_len_ ? ids : ids.narrow(1, ids.size(1) - max_len_ + 1, max_len_ - 1);
+  auto query = at::cat({history, at::full({ids.size(0), 1}, mask_token_, ids.options())}, 1);
+  return encode(query).select(1, query.size(1) - 1);
 }
 
 torch::Tensor SequentialRecommender::score_all(const torch::Tensor& hidden) {
-  return at::matmul(hidden, items_->output_table().t());
+  auto table = items_->output_table();
+  if (mask_token_ != 0) table = table.narrow(0, 0, mask_token_);  // rows 0..num_items: the mask is never ranked
+  return at::matmul(hidden, table.t());
 }
 
 }  // namespace caudal

@@ -40,10 +40,10 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const torch:
   return ff_norm_->forward(h + dropout_->forward(ff));
 }
 
-torch::Tensor causal_attention_bias(const torch::Tensor& keep) {
+torch::Tensor attention_bias(const torch::Tensor& keep, bool causal) {
   const int64_t length = keep.size(1);
-  auto causal = at::ones({length, length}, keep.options().dtype(at::kBool)).tril();
-  auto allowed = causal.unsqueeze(0) & keep.unsqueeze(1);  // [B, T(query), T(key)]
+  auto allowed = keep.unsqueeze(1).expand({keep.size(0), length, length});  // [B, T(query), T(key)]
+  if (causal) allowed = allowed & at::ones({length, length}, keep.options().dtype(at::kBool)).tril().unsqueeze(0);
   return at::zeros(allowed.sizes(), keep.options().dtype(at::kFloat)).masked_fill_(allowed.logical_not(), -1e9).unsqueeze(1);
 }
 
@@ -62,7 +62,7 @@ void init_transformer_weights(nn::Module& module, double std) {
   }
 }
 
-SASRec::SASRec(const BackboneConfig& config) : config_(config) {
+SASRec::SASRec(const BackboneConfig& config, bool causal) : config_(config), causal_(causal) {
   if (config.layers < 1) throw Error("--layers must be at least 1");
   if (config.max_len < 1) throw Error("--max-len must be at least 1");
   positions_ = register_module("positions", nn::Embedding(config.max_len, config.hidden));
@@ -87,7 +87,7 @@ torch::Tensor SASRec::embed_input(const torch::Tensor& item_vectors) {
 
 torch::Tensor SASRec::encode(const torch::Tensor& inputs, const torch::Tensor& keep) {
   auto h = inputs;
-  auto bias = causal_attention_bias(keep);
+  auto bias = attention_bias(keep, causal_);
   for (const auto& block : *blocks_) h = block->as<TransformerBlock>()->forward(h, bias);
   return h;
 }

@@ -3,6 +3,12 @@
 // 1e-12) and dropout on the input, then post-norm Transformer blocks (causal
 // and key-padding masked attention, GELU feed-forward of width 4d).
 // Init: normal(0, 0.02) weights, zero biases, LayerNorm weight 1.
+//
+// Without the causal mask the same network is BERT4Rec's bidirectional
+// encoder (Sun et al. 2019, `--model bert4rec`): every position sees every
+// real item, and the model is trained with the masked-item objective.
+// Padding stays masked as a key and positions stay right-aligned, so padding
+// can still be trimmed.
 #pragma once
 
 #include <torch/nn/modules/container/modulelist.h>
@@ -32,14 +38,17 @@ TORCH_MODULE(TransformerBlock);
 
 class SASRec : public Backbone {
  public:
-  explicit SASRec(const BackboneConfig& config);
+  explicit SASRec(const BackboneConfig& config, bool causal = true);
   torch::Tensor embed_input(const torch::Tensor& item_vectors) override;
   torch::Tensor encode(const torch::Tensor& inputs, const torch::Tensor& keep) override;
   torch::Tensor position_vectors(int64_t length) override;
   int64_t hidden_size() const override { return config_.hidden; }
+  bool causal() const override { return causal_; }
+  bool masked_item_objective() const override { return !causal_; }
 
  private:
   BackboneConfig config_;
+  bool causal_;
   torch::nn::Embedding positions_{nullptr};
   torch::nn::LayerNorm input_norm_{nullptr};
   torch::nn::Dropout input_dropout_{nullptr};
@@ -47,10 +56,10 @@ class SASRec : public Backbone {
 };
 
 // Additive attention bias for left-padded sequences: 0 where query t may see
-// key s (s <= t and s is a real item), a large negative elsewhere. Finite on
-// purpose: a padded query row then stays a harmless uniform average instead
-// of NaN, which would leak through 0 * NaN into real positions.
-torch::Tensor causal_attention_bias(const torch::Tensor& keep);
+// key s (s is a real item, and s <= t if causal), a large negative elsewhere.
+// Finite on purpose: a padded query row then stays a harmless uniform average
+// instead of NaN, which would leak through 0 * NaN into real positions.
+torch::Tensor attention_bias(const torch::Tensor& keep, bool causal);
 
 // normal(0, std) for Linear/Embedding weights, zero biases, LayerNorm (1, 0),
 // applied to the submodules of `module` (callable from its constructor).

@@ -36,6 +36,7 @@ void visit_fields(Config& c, Visitor&& field) {
   field("sampled_negatives", c.eval.sampled_negatives);
   field("method", c.method);
   field("init", c.init);
+  field("mask_ratio", c.mask_ratio);
   field("lis_lambda", c.tada.lis.lambda);
   field("lis_xi", c.tada.lis.xi);
   field("tada_th", c.tada.lis.threshold);

@@ -31,6 +31,7 @@ struct TrainConfig {
   EvalOptions eval;
   std::string method;  // comma-separated methods on top of the plain objective ("" = none)
   std::string init;    // run directory whose best checkpoint initialises the model (a second stage)
+  double mask_ratio = 0.2;  // masked-item backbones (bert4rec): share of training items masked
   TadaOptions tada;
   FaerecOptions faerec;
 };

@@ -12,6 +12,7 @@
 
 #include "caudal/core/error.h"
 #include "caudal/method/registry.h"
+#include "caudal/train/cloze.h"
 #include "caudal/train/losses.h"
 
 namespace caudal {
@@ -19,8 +20,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Random stream of the methods (see make_rng); the batcher uses 1 and 2.
+// Random streams of the methods and of masking (see make_rng); the batcher uses 1 to 3.
 constexpr uint64_t kMethodStream = 4;
+constexpr uint64_t kMaskStream = 5;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -49,15 +51,25 @@ c10::Device parse_device(const std::string& name) {
 std::shared_ptr<SequentialRecommender> build_model(const TrainConfig& config, int64_t num_items) {
   torch::manual_seed(config.seed);
   auto backbone = make_backbone(config.backbone);
-  return std::make_shared<SequentialRecommender>(make_item_representation(config, num_items), backbone);
+  if (!backbone->masked_item_objective())
+    return std::make_shared<SequentialRecommender>(make_item_representation(config, num_items), backbone);
+  for (const auto& name : parse_method_list(config.method))
+    if (name == "tada")
+      throw Error("--method tada does not apply to --model " + config.backbone.name +
+                  ": TADA's mixing scores each position against the next item, which a bidirectional encoder sees in "
+                  "its input; use a causal backbone (FAERec does apply)");
+  const int64_t mask_token = num_items + 1;
+  return std::make_shared<SequentialRecommender>(make_item_representation(config, num_items, 1), backbone, mask_token,
+                                                 config.backbone.max_len);
 }
 
 EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher, torch::optim::Optimizer& optimizer,
                             int64_t epoch, const c10::Device& device, std::vector<std::unique_ptr<Method>>& methods,
-                            uint64_t seed) {
+                            uint64_t seed, double mask_ratio) {
   model.train();
   for (auto& method : methods) method->on_epoch(epoch);
   auto rng = make_rng(seed, kMethodStream, static_cast<uint64_t>(epoch));
+  auto mask_rng = make_rng(seed, kMaskStream, static_cast<uint64_t>(epoch));
   EpochLosses sums;
   auto add = [&](size_t slot, const std::string& name, double value) {
     if (sums.size() <= slot) sums.emplace_back(name, 0.0);
@@ -65,6 +77,7 @@ EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher,
   };
   int64_t batches = 0;
   for (auto& batch : batcher.epoch(epoch)) {
+    if (model.mask_token() != 0) batch = masked_item_batch(batch, model.mask_token(), mask_ratio, mask_rng);
     TrainingStep step{model, batch, batch.inputs.to(device), batch.targets.to(device), batch.negatives.to(device),
                       at::Tensor(), at::Tensor(), at::Tensor(), rng, device};
     step.hidden = model.encode(step.inputs);
@@ -125,7 +138,7 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
   int64_t since_best = 0;
   for (int64_t epoch = 0; epoch < config.epochs; ++epoch) {
     const auto start = Clock::now();
-    const auto losses = train_one_epoch(*model, batcher, optimizer, epoch, device, methods, config.seed);
+    const auto losses = train_one_epoch(*model, batcher, optimizer, epoch, device, methods, config.seed, config.mask_ratio);
     const double loss = losses.front().second;
     const double seconds = seconds_since(start);
     train_seconds += seconds;

@@ -33,10 +33,12 @@ std::shared_ptr<SequentialRecommender> build_model(const TrainConfig& config, in
 using EpochLosses = std::vector<std::pair<std::string, double>>;
 
 // One optimisation pass over the training batches of `epoch`, with the
-// methods' losses added. `seed` seeds the methods' random streams.
+// methods' losses added. `seed` seeds the methods' random streams and the
+// masking; a masked-item model (model.mask_token() != 0) is trained on
+// masked_item_batch(batch, ..., mask_ratio) instead of next items.
 EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher, torch::optim::Optimizer& optimizer,
                             int64_t epoch, const c10::Device& device, std::vector<std::unique_ptr<Method>>& methods,
-                            uint64_t seed);
+                            uint64_t seed, double mask_ratio);
 
 // Trains, writes config.json, model.pt, metrics.json and train.log in `run`.
 TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run);

@@ -69,7 +69,8 @@ NamedLosses Faerec::losses(TrainingStep& step) {
   auto* fused = dynamic_cast<FusedItems*>(&step.model.items());
   if (!fused) throw Error("--method faerec: the model was not built with FAERec's fused item representation");
   auto tokens = at::cat({step.inputs.flatten(), step.negatives.flatten()});
-  tokens = tokens.masked_select(tokens.gt(0));
+  // Items only: not padding, nor a masked-item model's mask token (id num_items + 1).
+  tokens = tokens.masked_select(tokens.gt(0) & tokens.lt(popularity_.size(0)));
   auto u = fused->id_vectors(tokens);
   auto v = fused->semantic_vectors(tokens);
   auto item = chunked_item_alignment_loss(u, v, tokens, options_.tau, options_.align_chunk, step.rng);
