@@ -237,7 +237,7 @@ int main(int argc, char** argv) {
 
   // bench-epoch
   EpochBenchRequest epoch_bench;
-  std::string bench_models = "sasrec,gru4rec,fmlprec,lrurec", bench_variants = "plain,tada,faerec,faerec+tada";
+  std::string bench_models = "sasrec,gru4rec,fmlprec,lrurec,bert4rec", bench_variants = "plain,tada,faerec,faerec+tada";
   bool bench_padded = false;
   auto* bench_epoch = app.add_subcommand("bench-epoch", "seconds per training epoch of every backbone, plain and with each method");
   bench_epoch->add_option("--data", epoch_bench.data, "sequence file")->required()->check(CLI::ExistingFile);
