@@ -3,12 +3,15 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <map>
+#include <numeric>
 #include <random>
 #include <set>
 
 #include "caudal/data/batcher.h"
 #include "caudal/method/tada/tada.h"
 #include "caudal/train/losses.h"
+#include "caudal/train/trainer.h"
 #include "test_util.h"
 
 namespace caudal {
@@ -254,6 +257,61 @@ TEST(TadaBatch, SameSeedSameAugmentedBatch) {
   EXPECT_LE(a.view1.size(1), 50);
   EXPECT_TRUE(at::equal(a.view1.gt(0), a.targets.gt(0)));
   EXPECT_TRUE(at::equal(a.view2.gt(0), a.view1.gt(0)));
+}
+
+}  // namespace
+}  // namespace caudal
+
+namespace caudal {
+namespace {
+
+// Zero states at a partner's padding make TADA's losses independent of the
+// batch width (trimmed == padded); the official behaviour
+// (mix_padding_states) mixes in whatever the encoder left there, so a padded
+// batch gives other cross-mix losses. Self-mix never involves padding.
+TEST(TadaMixing, ZeroPaddingStatesMakeLossesWidthIndependent) {
+  std::vector<std::vector<int64_t>> seqs;
+  for (int64_t u = 0; u < 10; ++u) {
+    std::vector<int64_t> s;
+    for (int64_t k = 0; k < 5 + 2 * u; ++k) s.push_back(1 + (u * 7 + k * 3) % 30);
+    seqs.push_back(s);
+  }
+  auto ds = testing::dataset_from(seqs);
+  TrainConfig config;
+  config.backbone.hidden = 16;
+  config.backbone.max_len = 40;
+  config.backbone.dropout = 0.0;
+  config.backbone.attn_dropout = 0.0;
+  auto model = build_model(config, ds.num_items());
+  model->eval();
+  TadaPreparation prep;
+  prep.tail_preference = tail_preference(ds);
+  prep.candidates = cooccurrence_sets(recent_training_parts(ds, 40), ds.groups().is_head_item, ds.num_items());
+  std::vector<int64_t> users(10);
+  std::iota(users.begin(), users.end(), 0);
+  auto losses_of = [&](bool trim, bool padding_states) {
+    TrainBatcher batcher(ds, BatchOptions{40, 10, trim}, 1);
+    auto negative_rng = make_rng(1, 2, 0);
+    auto batch = batcher.make_batch(users, negative_rng);
+    TadaOptions options;
+    options.augment.max_len = 40;
+    options.mix_padding_states = padding_states;
+    Tada tada(prep, ds.groups().is_head_item, options, trim);
+    auto rng = make_rng(1, 4, 0);
+    TrainingStep step{*model, batch, batch.inputs, batch.targets, batch.negatives, model->encode(batch.inputs),
+                      model->items().output(batch.targets), model->items().output(batch.negatives), rng,
+                      c10::Device(c10::kCPU)};
+    std::map<std::string, double> out;
+    for (auto& [name, value] : tada.losses(step)) out[name] = value.item<double>();
+    return out;
+  };
+  auto trimmed = losses_of(true, false), padded = losses_of(false, false), official = losses_of(false, true);
+  ASSERT_EQ(trimmed.size(), 3u);
+  for (const auto& [name, value] : trimmed) EXPECT_NEAR(padded[name], value, 1e-5) << name;
+  EXPECT_NEAR(official["tada_self"], padded["tada_self"], 1e-5);
+  EXPECT_GT(std::abs(official["tada_cross_tail"] - padded["tada_cross_tail"]) +
+                std::abs(official["tada_cross_head"] - padded["tada_cross_head"]),
+            1e-4);
 }
 
 }  // namespace
