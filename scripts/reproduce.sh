@@ -2,7 +2,8 @@
 # Every measurement of docs/results.md, in order, at one thread. Long: several
 # hours on two cores. Results go to runs/ (each a run directory with
 # metrics.json); timings are only meaningful on an otherwise idle machine.
-# Usage: scripts/reproduce.sh [STEP...]   steps: speed lis embed sasrec tada faerec combined (default: all)
+# Usage: scripts/reproduce.sh [STEP...]
+#   steps: speed lis embed sasrec tada tada-padded faerec combined backbones bench-epoch (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x build/caudal ] || scripts/setup.sh
@@ -10,7 +11,7 @@ caudal=build/caudal
 data=data/amazon
 mkdir -p runs/vec
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(speed lis embed sasrec tada faerec combined)
+[ ${#steps[@]} -gt 0 ] || steps=(speed lis embed sasrec tada tada-padded faerec combined backbones bench-epoch)
 want() { [[ " ${steps[*]} " == *" $1 "* ]]; }
 name() { case $1 in Beauty) echo beauty ;; Toys_and_Games) echo toys ;; Sports_and_Outdoors) echo sports ;; esac; }
 
@@ -36,6 +37,12 @@ for d in Beauty Toys_and_Games; do
     $caudal train --data "$data/$d.txt" --out "runs/$n-s2-tada" --init "runs/$n-s1" --method tada --epochs 500 --warmup 100
     $caudal train --data "$data/$d.txt" --out "runs/$n-s2-control" --init "runs/$n-s1" --epochs 500 --warmup 100
   fi
+  # TADA as the official code batches it: random padded batches, encoder states
+  # mixed in at a partner's padding (Beauty only; about 80 s per epoch here).
+  if want tada-padded && [ "$d" = Beauty ]; then
+    $caudal train --data "$data/$d.txt" --out "runs/$n-s2-tada-padstates" --init "runs/$n-s1" --method tada --padded \
+      --tada-mix-padding-states --epochs 500 --warmup 20
+  fi
   # FAERec with the lexical vectors, both scorings.
   if want faerec; then
     for scoring in consistent official; do
@@ -49,3 +56,18 @@ for d in Beauty Toys_and_Games; do
       --method faerec,tada --semantic "runs/vec/$n.npy" --hidden 128 --dropout 0.4 --attn-dropout 0.4 --epochs 300 --warmup 20
   fi
 done
+
+# Other backbones on Beauty: GRU4Rec stage 1 (TADA's settings), LRURec plain and with FAERec (FAERec's settings).
+if want backbones; then
+  $caudal train --data "$data/Beauty.txt" --out runs/beauty-gru-s1 --model gru4rec --dropout 0.5 --epochs 500 --warmup 200
+  for m in plain faerec; do
+    extra=(); [ $m = faerec ] && extra=(--method faerec --semantic runs/vec/beauty.npy)
+    $caudal train --data "$data/Beauty.txt" --out "runs/beauty-lru-$m" --model lrurec "${extra[@]}" \
+      --hidden 128 --dropout 0.4 --attn-dropout 0.4 --epochs 300 --warmup 60
+  done
+fi
+# One epoch of every backbone, plain and with each method (idle machine).
+if want bench-epoch; then
+  $caudal bench-epoch --data "$data/Beauty.txt" --semantic runs/vec/beauty.npy --work runs/bench-epoch \
+    --json runs/bench-epoch/results.json
+fi
