@@ -14,6 +14,7 @@
 #include "caudal/data/prepare.h"
 #include "caudal/eval/content_knn.h"
 #include "caudal/eval/evaluator.h"
+#include "caudal/model/torch_import.h"
 #include "caudal/semantic/vector_file.h"
 #include "caudal/train/config.h"
 #include "caudal/train/run_dir.h"
@@ -48,6 +49,20 @@ int run_train(TrainConfig config, const std::string& out) {
   print_tables(result.valid, result.test);
   std::cout << fmt::format("\nbest epoch {} of {}; {:.2f} s per training epoch; run in {}\n", result.best_epoch,
                            result.epochs, result.seconds_per_epoch, run.path());
+  return 0;
+}
+
+// A model trained by the official PyTorch code, written as a run directory
+// (config.json + model.pt) that `eval --run` and `train --init` accept.
+int run_import(TrainConfig config, const std::string& weights, const std::string& out) {
+  Dataset dataset(load_sequences(config.data), config.head_ratio);
+  auto model = build_model(config, dataset.num_items());
+  import_official_sasrec(load_torch_state_dict(weights), *model, weights);
+  RunDirectory run(out);
+  run.write_json("config.json", to_json(config));
+  run.save_checkpoint(*model);
+  std::cout << fmt::format("{} -> {}/model.pt (SASRec, {} items); evaluate it with: caudal eval --run {}\n", weights,
+                           run.path(), dataset.num_items(), run.path());
   return 0;
 }
 
@@ -235,6 +250,18 @@ int main(int argc, char** argv) {
   bench_lis->add_option("--threads", lis_threads)->capture_default_str()->check(CLI::PositiveNumber);
   bench_lis->add_option("--solver", lis_solver, "run one solver in this process (cholesky|inverse); default: both, each in a child");
 
+  // import
+  TrainConfig import_config;
+  std::string import_weights, import_out;
+  auto* import_cmd = app.add_subcommand("import", "a SASRec trained by the official TADA/FAERec code (torch.save state dict) -> run directory");
+  import_cmd->add_option("--weights", import_weights, "the .pt file")->required()->check(CLI::ExistingFile);
+  import_cmd->add_option("--data", import_config.data, "the sequence file it was trained on")->required()->check(CLI::ExistingFile);
+  import_cmd->add_option("--out", import_out, "run directory to write")->required();
+  import_cmd->add_option("--hidden", import_config.backbone.hidden)->capture_default_str()->check(CLI::PositiveNumber);
+  import_cmd->add_option("--layers", import_config.backbone.layers)->capture_default_str()->check(CLI::PositiveNumber);
+  import_cmd->add_option("--heads", import_config.backbone.heads)->capture_default_str()->check(CLI::PositiveNumber);
+  import_cmd->add_option("--max-len", import_config.backbone.max_len)->capture_default_str()->check(CLI::PositiveNumber);
+
   // bench-epoch
   EpochBenchRequest epoch_bench;
   std::string bench_models = "sasrec,gru4rec,fmlprec,lrurec,bert4rec", bench_variants = "plain,tada,faerec,faerec+tada";
@@ -280,6 +307,7 @@ int main(int argc, char** argv) {
       if (embed_request.endpoint.cache_path.empty()) embed_request.endpoint.cache_path = embed_request.out + ".cache.jsonl";
       return run_embed(embed_request);
     }
+    if (*import_cmd) return run_import(import_config, import_weights, import_out);
     if (*bench_epoch) {
       epoch_bench.models = split_list(bench_models);
       epoch_bench.variants = split_list(bench_variants);

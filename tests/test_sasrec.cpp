@@ -10,6 +10,7 @@
 #include "caudal/model/fmlprec.h"
 #include "caudal/model/lrurec.h"
 #include "caudal/model/sasrec.h"
+#include "caudal/model/torch_import.h"
 #include "caudal/train/losses.h"
 #include "caudal/train/trainer.h"
 #include "test_util.h"
@@ -286,6 +287,45 @@ TEST(BERT4Rec, TadaIsRefusedWithAReason) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("bidirectional"), std::string::npos);
   }
+}
+
+}  // namespace
+}  // namespace caudal
+
+namespace caudal {
+namespace {
+
+// The official SASRec (TADA's code, tiny: 7 items, hidden 8, 2 layers, 2
+// heads, max_len 6, random weights) and its encoder output on two sequences,
+// both saved with torch.save: our SASRec with the imported weights must give
+// the same hidden states at every real position.
+TEST(TorchImport, OfficialSasrecGivesTheOfficialHiddenStates) {
+  const std::string dir = CAUDAL_SOURCE_DIR "/tests/data/";
+  auto state = load_torch_state_dict(dir + "official_sasrec_tiny.pt");
+  auto expected = load_torch_state_dict(dir + "official_sasrec_tiny_expected.pt");
+  TrainConfig config;
+  config.backbone.hidden = 8;
+  config.backbone.max_len = 6;
+  config.backbone.dropout = 0.0;
+  config.backbone.attn_dropout = 0.0;
+  auto model = build_model(config, 7);
+  import_official_sasrec(state, *model, "tiny");
+  model->eval();
+  auto ids = expected.at("ids").to(at::kLong);
+  auto hidden = model->encode(ids);
+  auto real = ids.gt(0);
+  EXPECT_TRUE(at::allclose(hidden.index({real}), expected.at("hidden").index({real}), 1e-4, 1e-5));
+  EXPECT_EQ(model->items().output_table()[0].abs().sum().item<double>(), 0.0);
+
+  auto wider = config;
+  wider.backbone.hidden = 16;
+  try {
+    import_official_sasrec(state, *build_model(wider, 7), "tiny");
+    FAIL() << "expected a shape error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("has shape"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(load_torch_state_dict(dir + "../test_sasrec.cpp"), Error);
 }
 
 }  // namespace
