@@ -3,8 +3,11 @@
 #include <complex>
 
 #include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+#include <torch/serialize.h>
 #include <torch/optim/adam.h>
 
+#include "caudal/core/atomic_file.h"
 #include "caudal/core/error.h"
 #include "caudal/data/batcher.h"
 #include "caudal/model/fmlprec.h"
@@ -297,12 +300,25 @@ namespace {
 
 // The official SASRec (TADA's code, tiny: 7 items, hidden 8, 2 layers, 2
 // heads, max_len 6, random weights) and its encoder output on two sequences,
-// both saved with torch.save: our SASRec with the imported weights must give
-// the same hidden states at every real position.
+// as numbers in tests/data/official_sasrec_tiny.json. The state dict is
+// written in torch.save's format (torch::pickle_save) and imported: our
+// SASRec must give the same hidden states at every real position.
+at::Tensor tensor_from_json(const nlohmann::json& j) {
+  auto values = j["values"].get<std::vector<float>>();
+  return at::tensor(values).view(j["shape"].get<std::vector<int64_t>>());
+}
+
 TEST(TorchImport, OfficialSasrecGivesTheOfficialHiddenStates) {
-  const std::string dir = CAUDAL_SOURCE_DIR "/tests/data/";
-  auto state = load_torch_state_dict(dir + "official_sasrec_tiny.pt");
-  auto expected = load_torch_state_dict(dir + "official_sasrec_tiny_expected.pt");
+  const auto fixture =
+      nlohmann::json::parse(read_file(CAUDAL_SOURCE_DIR "/tests/data/official_sasrec_tiny.json"));
+  c10::impl::GenericDict dict(c10::StringType::get(), c10::TensorType::get());
+  for (const auto& [name, value] : fixture["state"].items()) dict.insert(name, tensor_from_json(value));
+  testing::TempDir dir;
+  const auto path = dir.file("official.pt");
+  const auto bytes = torch::pickle_save(c10::IValue(dict));
+  write_file_atomically(path, std::string(bytes.begin(), bytes.end()));
+  auto state = load_torch_state_dict(path);
+  ASSERT_EQ(state.size(), fixture["state"].size());
   TrainConfig config;
   config.backbone.hidden = 8;
   config.backbone.max_len = 6;
@@ -311,10 +327,10 @@ TEST(TorchImport, OfficialSasrecGivesTheOfficialHiddenStates) {
   auto model = build_model(config, 7);
   import_official_sasrec(state, *model, "tiny");
   model->eval();
-  auto ids = expected.at("ids").to(at::kLong);
+  auto ids = tensor_from_json(fixture["ids"]).to(at::kLong);
   auto hidden = model->encode(ids);
   auto real = ids.gt(0);
-  EXPECT_TRUE(at::allclose(hidden.index({real}), expected.at("hidden").index({real}), 1e-4, 1e-5));
+  EXPECT_TRUE(at::allclose(hidden.index({real}), tensor_from_json(fixture["hidden"]).index({real}), 1e-4, 1e-5));
   EXPECT_EQ(model->items().output_table()[0].abs().sum().item<double>(), 0.0);
 
   auto wider = config;
@@ -325,7 +341,7 @@ TEST(TorchImport, OfficialSasrecGivesTheOfficialHiddenStates) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("has shape"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(load_torch_state_dict(dir + "../test_sasrec.cpp"), Error);
+  EXPECT_THROW(load_torch_state_dict(CAUDAL_SOURCE_DIR "/tests/test_sasrec.cpp"), Error);
 }
 
 }  // namespace
