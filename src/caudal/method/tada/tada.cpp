@@ -124,16 +124,17 @@ NamedLosses Tada::losses(TrainingStep& step) {
                    self_mix_loss(h1, h2, alpha, view_target_vectors, view_negative_vectors, view_mask));
 
   // Cross-mix pools: original rows (padded to the views' width) and v2 views.
-  auto keep = [&](const at::Tensor& mask) {
-    return options_.mix_padding_states ? at::ones_like(mask, at::kFloat).unsqueeze(-1) : mask.unsqueeze(-1).to(at::kFloat);
+  // Zero where a row has no item, unless the official behaviour is asked for.
+  auto masked = [&](const at::Tensor& x, const at::Tensor& mask) {
+    return options_.mix_padding_states ? x : x * mask.unsqueeze(-1).to(x.scalar_type());
   };
   auto orig_mask = left_pad(step.targets.gt(0), width);
-  auto orig_hidden = left_pad(step.hidden, width) * keep(orig_mask);
-  auto orig_target_vectors = left_pad(step.target_vectors, width) * keep(orig_mask);
-  auto orig_negative_vectors = left_pad(step.negative_vectors, width) * keep(orig_mask);
-  auto pool_hidden = at::cat({orig_hidden, h2 * keep(view_mask)});
-  auto pool_targets = at::cat({orig_target_vectors, view_target_vectors * keep(view_mask)});
-  auto pool_negatives = at::cat({orig_negative_vectors, view_negative_vectors * keep(view_mask)});
+  auto orig_hidden = masked(left_pad(step.hidden, width), orig_mask);
+  auto orig_target_vectors = masked(left_pad(step.target_vectors, width), orig_mask);
+  auto orig_negative_vectors = masked(left_pad(step.negative_vectors, width), orig_mask);
+  auto pool_hidden = at::cat({orig_hidden, masked(h2, view_mask)});
+  auto pool_targets = at::cat({orig_target_vectors, masked(view_target_vectors, view_mask)});
+  auto pool_negatives = at::cat({orig_negative_vectors, masked(view_negative_vectors, view_mask)});
   auto pool_mask = at::cat({orig_mask, view_mask});
 
   const auto pools = cross_mix_pools(step.batch.users, prep_.tail_preference);
