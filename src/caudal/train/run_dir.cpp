@@ -38,12 +38,14 @@ nlohmann::json RunDirectory::read_json(const std::string& name) const {
 // Checkpoints are a flat archive of every parameter and buffer under its
 // dotted name. LibTorch's Module::load would silently adopt a tensor of
 // another shape (a checkpoint of another dataset or width); reading names
-// ourselves lets us check each one and say which does not match.
+// ourselves lets us check each one and say which does not match. Tensors are
+// stored on the CPU and copied onto the model's device when read, so a model
+// trained on a GPU loads in a CPU-only build (and the other way round).
 void RunDirectory::save_checkpoint(torch::nn::Module& module, const std::string& name) const {
   write_atomically(file(name), [&](const std::string& tmp) {
     torch::serialize::OutputArchive archive;
-    for (const auto& p : module.named_parameters(/*recurse=*/true)) archive.write(p.key(), p.value());
-    for (const auto& b : module.named_buffers(/*recurse=*/true)) archive.write(b.key(), b.value(), /*is_buffer=*/true);
+    for (const auto& p : module.named_parameters(/*recurse=*/true)) archive.write(p.key(), p.value().to(at::kCPU));
+    for (const auto& b : module.named_buffers(/*recurse=*/true)) archive.write(b.key(), b.value().to(at::kCPU), /*is_buffer=*/true);
     archive.save_to(tmp);
   });
 }
@@ -53,7 +55,7 @@ void RunDirectory::load_checkpoint(torch::nn::Module& module, const std::string&
   if (!std::filesystem::exists(path)) throw Error(path + ": checkpoint not found");
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path);
+    archive.load_from(path, at::kCPU);
   } catch (const c10::Error& e) {
     // LibTorch's message is long and internal; keep its first line.
     std::string what = e.what_without_backtrace();

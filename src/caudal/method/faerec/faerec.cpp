@@ -77,7 +77,8 @@ NamedLosses Faerec::losses(TrainingStep& step) {
 
   auto feature = at::zeros({}, u.options());
   if (tokens.size(0) > 1) {
-    auto popularity = popularity_.to(tokens.device()).index_select(0, tokens);
+    if (popularity_.device() != tokens.device()) popularity_ = popularity_.to(tokens.device());  // once, not per batch
+    auto popularity = popularity_.index_select(0, tokens);
     auto popular = popularity.ge(popularity.median());
     for (const auto& group : {popular, popular.logical_not()}) {
       auto index = group.nonzero().squeeze(1);
