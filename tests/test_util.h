@@ -1,6 +1,9 @@
 // Helpers shared by the tests: temporary files and small datasets.
 #pragma once
 
+#include <ftw.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -18,9 +21,16 @@ class TempDir {
     path_ = std::filesystem::temp_directory_path() / ("caudal-test-" + std::to_string(rd()) + std::to_string(rd()));
     std::filesystem::create_directories(path_);
   }
+  // Removed with POSIX nftw rather than std::filesystem::remove_all: pip
+  // builds of LibTorch 2.x export statically linked copies of libstdc++'s
+  // filesystem symbols (pytorch/pytorch#133437). Built against the CUDA
+  // wheel's LibTorch 2.11, every test using this class, and no other, crashed;
+  // remove_all is the one filesystem call here that the CLI (which ran fine
+  // there) never makes.
   ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
+    nftw(
+        path_.c_str(), [](const char* file, const struct stat*, int, struct FTW*) { return std::remove(file); }, 16,
+        FTW_DEPTH | FTW_PHYS);
   }
   std::string file(const std::string& name) const { return (path_ / name).string(); }
   std::string write(const std::string& name, const std::string& content) const {
