@@ -144,6 +144,9 @@ int main(int argc, char** argv) {
   train->add_option("--device", config.device, "cpu or cuda")->capture_default_str();
   train->add_option("--mask-ratio", config.mask_ratio, "bert4rec: share of training items masked")->capture_default_str()
       ->check(CLI::Range(0.01, 1.0));
+  train->add_option("--loss", config.loss,
+                    "bce (one sampled negative per position) or ce (softmax over all items); default: ce for bert4rec, bce otherwise")
+      ->check(CLI::IsMember({"bce", "ce"}));
   train->add_option("--fmlp-filter", config.backbone.fmlp_filter, "FMLP-Rec filter: causal, or circular (official)")
       ->capture_default_str()->check(CLI::IsMember({"causal", "circular"}));
   train->add_option("--head-ratio", config.head_ratio, "share of head items and users")->capture_default_str()

@@ -49,7 +49,7 @@ void BM_TrainEpoch(benchmark::State& state) {
   std::vector<std::unique_ptr<Method>> no_methods;
   int64_t epoch = 0;
   for (auto _ : state)
-    benchmark::DoNotOptimize(train_one_epoch(*model, batcher, adam, epoch++, c10::Device(c10::kCPU), no_methods, config.seed, config.mask_ratio));
+    benchmark::DoNotOptimize(train_one_epoch(*model, batcher, adam, epoch++, c10::Device(c10::kCPU), no_methods, epoch_options(config, *model)));
   state.counters["users"] = static_cast<double>(dataset.num_users());
 }
 BENCHMARK(BM_TrainEpoch)->ArgName("trim")->Arg(1)->Arg(0)->Unit(benchmark::kSecond)->Iterations(3)->UseRealTime();

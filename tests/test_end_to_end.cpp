@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "caudal/core/error.h"
 #include "caudal/core/threads.h"
 #include "caudal/semantic/vector_file.h"
 #include "caudal/train/run_dir.h"
@@ -123,6 +124,32 @@ TEST(EndToEnd, FaerecAndTadaCompose) {
 
 // Every other backbone learns the same rule, plain and with FAERec (the
 // masked-item BERT4Rec through its mask token, FMLP-Rec on padded batches).
+TEST(EndToEnd, SoftmaxLossLearnsAndIsRecorded) {
+  set_compute_threads(1);
+  make_logger("");
+  auto ds = cyclic_walks(300, 50, 3);
+  TempDir dir;
+  auto config = small_run();
+  config.loss = "ce";
+  config.epochs = 15;
+  RunDirectory run(dir.file("ce"));
+  EXPECT_GE(train_and_test(config, ds, run).test.overall.hr_at(10), 0.9);
+  EXPECT_EQ(run.read_json("config.json")["loss"], "ce");
+  // Left empty, the loss is the backbone's usual one, and config.json says which.
+  config.loss = "";
+  config.backbone.name = "bert4rec";
+  config.epochs = 1;
+  RunDirectory masked(dir.file("bert4rec"));
+  train_and_test(config, ds, masked);
+  EXPECT_EQ(masked.read_json("config.json")["loss"], "ce");
+  config.backbone.name = "sasrec";
+  RunDirectory causal(dir.file("sasrec"));
+  train_and_test(config, ds, causal);
+  EXPECT_EQ(causal.read_json("config.json")["loss"], "bce");
+  config.loss = "hinge";
+  EXPECT_THROW(train_and_test(config, ds, RunDirectory(dir.file("bad"))), Error);
+}
+
 class EveryBackbone : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EveryBackbone, LearnsANextItemRulePlainAndWithFaerec) {

@@ -110,6 +110,15 @@ TEST(SASRec, TrimmedBatchEqualsPaddedBatch) {
         << "parameter " << i << " max difference " << (g_trim[i] - g_pad[i]).abs().max().item<double>();
 }
 
+// Row 1: target 3 among scores 1, 2, 3 -> log(1 + e^-1 + e^-2) = 0.407606;
+// row 2: target 1 among three equal scores -> log 3 = 1.098612. The padding
+// column's large score must not enter either softmax.
+TEST(Losses, AllItemsCrossEntropyLeavesOutThePaddingColumn) {
+  auto scores = at::tensor({10.0, 1.0, 2.0, 3.0, 10.0, 0.0, 0.0, 0.0}, at::kFloat).view({2, 4});
+  auto targets = at::tensor(std::vector<int64_t>{3, 1}, at::kLong);
+  EXPECT_NEAR(all_items_cross_entropy(scores, targets).item<double>(), (0.407606 + 1.098612) / 2, 1e-5);
+}
+
 TEST(SASRec, PaddingRowStaysZero) {
   auto ds = varied_lengths();
   auto config = small_config(0.1);
@@ -117,7 +126,7 @@ TEST(SASRec, PaddingRowStaysZero) {
   TrainBatcher batcher(ds, BatchOptions{config.backbone.max_len, 4, true}, 3);
   torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(1e-2));
   std::vector<std::unique_ptr<Method>> no_methods;
-  train_one_epoch(*model, batcher, adam, 0, c10::Device(c10::kCPU), no_methods, 1, config.mask_ratio);
+  train_one_epoch(*model, batcher, adam, 0, c10::Device(c10::kCPU), no_methods, epoch_options(config, *model));
   EXPECT_EQ(model->items().output_table()[0].abs().sum().item<double>(), 0.0);
 }
 

@@ -37,6 +37,7 @@ void visit_fields(Config& c, Visitor&& field) {
   field("method", c.method);
   field("init", c.init);
   field("mask_ratio", c.mask_ratio);
+  field("loss", c.loss);
   field("lis_lambda", c.tada.lis.lambda);
   field("lis_xi", c.tada.lis.xi);
   field("tada_th", c.tada.lis.threshold);

@@ -32,6 +32,10 @@ struct TrainConfig {
   std::string method;  // comma-separated methods on top of the plain objective ("" = none)
   std::string init;    // run directory whose best checkpoint initialises the model (a second stage)
   double mask_ratio = 0.2;  // masked-item backbones (bert4rec): share of training items masked
+  // The recommendation loss: "bce" (one sampled negative per position, the
+  // papers' objective), "ce" (softmax over every item), or "" for the
+  // backbone's usual one (ce for a masked-item backbone, bce otherwise).
+  std::string loss;
   TadaOptions tada;
   FaerecOptions faerec;
 };

@@ -13,4 +13,8 @@ at::Tensor next_item_bce(const at::Tensor& hidden, const at::Tensor& target_vect
   return (per_position * weight).sum() / weight.sum();
 }
 
+at::Tensor all_items_cross_entropy(const at::Tensor& scores, const at::Tensor& targets) {
+  return at::cross_entropy_loss(scores.narrow(1, 1, scores.size(1) - 1), targets - 1);
+}
+
 }  // namespace caudal

@@ -12,4 +12,9 @@ namespace caudal {
 at::Tensor next_item_bce(const at::Tensor& hidden, const at::Tensor& target_vectors, const at::Tensor& negative_vectors,
                          const at::Tensor& mask);
 
+// Softmax cross-entropy of each target among all items. scores: [P, num_items
+// + 1], column 0 the padding id, which is never a candidate; targets: [P] ids
+// in 1..num_items. Mean over the P positions.
+at::Tensor all_items_cross_entropy(const at::Tensor& scores, const at::Tensor& targets);
+
 }  // namespace caudal

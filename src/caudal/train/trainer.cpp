@@ -63,13 +63,26 @@ std::shared_ptr<SequentialRecommender> build_model(const TrainConfig& config, in
                                                  config.backbone.max_len);
 }
 
+EpochOptions epoch_options(const TrainConfig& config, const SequentialRecommender& model) {
+  EpochOptions options;
+  options.seed = config.seed;
+  options.mask_ratio = config.mask_ratio;
+  const std::string loss = config.loss.empty() ? (model.mask_token() != 0 ? "ce" : "bce") : config.loss;
+  if (loss == "ce") {
+    options.loss = RecLoss::kSoftmax;
+  } else if (loss != "bce") {
+    throw Error("--loss must be bce or ce, got '" + loss + "'");
+  }
+  return options;
+}
+
 EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher, torch::optim::Optimizer& optimizer,
                             int64_t epoch, const c10::Device& device, std::vector<std::unique_ptr<Method>>& methods,
-                            uint64_t seed, double mask_ratio) {
+                            const EpochOptions& options) {
   model.train();
   for (auto& method : methods) method->on_epoch(epoch);
-  auto rng = make_rng(seed, kMethodStream, static_cast<uint64_t>(epoch));
-  auto mask_rng = make_rng(seed, kMaskStream, static_cast<uint64_t>(epoch));
+  auto rng = make_rng(options.seed, kMethodStream, static_cast<uint64_t>(epoch));
+  auto mask_rng = make_rng(options.seed, kMaskStream, static_cast<uint64_t>(epoch));
   EpochLosses sums;
   auto add = [&](size_t slot, const std::string& name, double value) {
     if (sums.size() <= slot) sums.emplace_back(name, 0.0);
@@ -77,13 +90,20 @@ EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher,
   };
   int64_t batches = 0;
   for (auto& batch : batcher.epoch(epoch)) {
-    if (model.mask_token() != 0) batch = masked_item_batch(batch, model.mask_token(), mask_ratio, mask_rng);
+    if (model.mask_token() != 0) batch = masked_item_batch(batch, model.mask_token(), options.mask_ratio, mask_rng);
     TrainingStep step{model, batch, batch.inputs.to(device), batch.targets.to(device), batch.negatives.to(device),
                       at::Tensor(), at::Tensor(), at::Tensor(), rng, device};
     step.hidden = model.encode(step.inputs);
     step.target_vectors = model.items().output(step.targets);
     step.negative_vectors = model.items().output(step.negatives);
-    auto rec = next_item_bce(step.hidden, step.target_vectors, step.negative_vectors, step.targets.gt(0));
+    at::Tensor rec;
+    if (options.loss == RecLoss::kSoftmax) {
+      auto counted = step.targets.gt(0).flatten().nonzero().squeeze(1);
+      auto hidden = step.hidden.reshape({-1, step.hidden.size(-1)}).index_select(0, counted);
+      rec = all_items_cross_entropy(model.score_all(hidden), step.targets.flatten().index_select(0, counted));
+    } else {
+      rec = next_item_bce(step.hidden, step.target_vectors, step.negative_vectors, step.targets.gt(0));
+    }
     auto total = rec;
     NamedLosses named = {{"rec", rec}};
     for (auto& method : methods) {
@@ -108,9 +128,12 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
   const auto device = parse_device(config.device);
   if (config.epochs < 1) throw Error("--epochs must be at least 1");
   if (config.patience < 1) throw Error("--patience must be at least 1");
-  run.write_json("config.json", to_json(config));
-
   auto model = build_model(config, dataset.num_items());
+  const auto options = epoch_options(config, *model);
+  TrainConfig effective = config;  // config.json records the loss actually used
+  effective.loss = options.loss == RecLoss::kSoftmax ? "ce" : "bce";
+  run.write_json("config.json", to_json(effective));
+
   if (!config.init.empty()) {
     if (!std::filesystem::is_directory(config.init)) throw Error("--init " + config.init + ": no such run directory");
     RunDirectory(config.init).load_checkpoint(*model);
@@ -138,7 +161,7 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
   int64_t since_best = 0;
   for (int64_t epoch = 0; epoch < config.epochs; ++epoch) {
     const auto start = Clock::now();
-    const auto losses = train_one_epoch(*model, batcher, optimizer, epoch, device, methods, config.seed, config.mask_ratio);
+    const auto losses = train_one_epoch(*model, batcher, optimizer, epoch, device, methods, options);
     const double loss = losses.front().second;
     const double seconds = seconds_since(start);
     train_seconds += seconds;

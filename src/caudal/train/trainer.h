@@ -1,4 +1,5 @@
-// The training loop: next-item BCE with one fresh negative per position,
+// The training loop: next-item BCE with one fresh negative per position (or a
+// softmax over all items, --loss ce),
 // Adam, validation every epoch after `warmup`, early stopping on validation
 // NDCG@20, the best checkpoint written atomically, reloaded and tested once.
 #pragma once
@@ -32,13 +33,24 @@ std::shared_ptr<SequentialRecommender> build_model(const TrainConfig& config, in
 // "rec" and every method's losses by name.
 using EpochLosses = std::vector<std::pair<std::string, double>>;
 
+enum class RecLoss { kSampledBce, kSoftmax };
+
+struct EpochOptions {
+  uint64_t seed = 2024;     // seeds the methods' random streams and the masking
+  double mask_ratio = 0.2;  // see TrainConfig
+  RecLoss loss = RecLoss::kSampledBce;
+};
+
+// The epoch options of a config for a model: config.loss, or the model's
+// usual loss when it is empty. Unknown names are an error.
+EpochOptions epoch_options(const TrainConfig& config, const SequentialRecommender& model);
+
 // One optimisation pass over the training batches of `epoch`, with the
-// methods' losses added. `seed` seeds the methods' random streams and the
-// masking; a masked-item model (model.mask_token() != 0) is trained on
-// masked_item_batch(batch, ..., mask_ratio) instead of next items.
+// methods' losses added. A masked-item model (model.mask_token() != 0) is
+// trained on masked_item_batch(batch, ..., mask_ratio) instead of next items.
 EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher, torch::optim::Optimizer& optimizer,
                             int64_t epoch, const c10::Device& device, std::vector<std::unique_ptr<Method>>& methods,
-                            uint64_t seed, double mask_ratio);
+                            const EpochOptions& options);
 
 // Trains, writes config.json, model.pt, metrics.json and train.log in `run`.
 TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run);
