@@ -102,7 +102,7 @@ int run_eval(const std::string& run_path, const std::string& data_override, int 
   auto model = build_model(config, dataset.num_items());
   run.load_checkpoint(*model);
   model->to(device);
-  config.eval.trim = config.trim && !model->backbone().needs_full_window();
+  config.eval.trim = uses_bucketed_batches(config, model->backbone());
   auto valid = evaluate(*model, dataset, Stage::kValid, config.eval, device);
   auto test = evaluate(*model, dataset, Stage::kTest, config.eval, device);
   nlohmann::json json;
@@ -151,8 +151,12 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::IsMember({"causal", "circular"}));
   train->add_option("--head-ratio", config.head_ratio, "share of head items and users")->capture_default_str()
       ->check(CLI::Range(0.01, 0.99));
+  train->add_option("--batching", config.batching,
+                    "auto (padded with TADA, bucketed otherwise), bucketed (trimmed, similar lengths together: fast) or "
+                    "padded (random users, padded to max_len, as the official code)")
+      ->capture_default_str()->check(CLI::IsMember({"auto", "bucketed", "padded"}));
   bool padded = false;
-  train->add_flag("--padded", padded, "pad every batch to max_len (slower; same results)");
+  train->add_flag("--padded", padded, "the same as --batching padded");
   add_eval_options(*train, config.eval);
   train->add_option("--method", config.method, "methods on top of the backbone, comma-separated: tada, faerec");
   train->add_option("--init", config.init, "start from the best checkpoint of this run directory (fresh optimiser)")
@@ -281,7 +285,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   bench_epoch->add_option("--threads", epoch_bench.threads)->capture_default_str()->check(CLI::PositiveNumber);
   bench_epoch->add_option("--device", epoch_bench.base.device, "cpu or cuda")->capture_default_str();
-  bench_epoch->add_flag("--padded", bench_padded, "pad every batch to max_len");
+  bench_epoch->add_flag("--padded", bench_padded, "pad every batch to max_len (default: as train's --batching auto)");
   bench_epoch->add_option("--work", epoch_bench.work_dir, "directory for TADA's candidate cache")->required();
   bench_epoch->add_option("--json", epoch_bench.json_out, "also write the results here");
 
@@ -289,7 +293,7 @@ int main(int argc, char** argv) {
 
   try {
     if (*train) {
-      config.trim = !padded;
+      if (padded) config.batching = "padded";
       config.faerec.scoring = parse_faerec_scoring(faerec_scoring);
       config.eval.max_len = config.backbone.max_len;
       config.eval.seed = config.seed;
@@ -314,7 +318,7 @@ int main(int argc, char** argv) {
     if (*bench_epoch) {
       epoch_bench.models = split_list(bench_models);
       epoch_bench.variants = split_list(bench_variants);
-      epoch_bench.base.trim = !bench_padded;
+      if (bench_padded) epoch_bench.base.batching = "padded";
       return run_epoch_benchmark(epoch_bench);
     }
     if (*bench_lis) {

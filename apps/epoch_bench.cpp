@@ -45,7 +45,7 @@ int run_epoch_benchmark(const EpochBenchRequest& request) {
         continue;
       }
       model->to(device);
-      const bool trim = config.trim && !model->backbone().needs_full_window();
+      const bool trim = uses_bucketed_batches(config, model->backbone());
       auto methods = make_methods(config, dataset, work, trim);
       TrainBatcher batcher(dataset, BatchOptions{config.backbone.max_len, config.batch, trim}, config.seed);
       torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(config.lr));

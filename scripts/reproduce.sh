@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Every measurement of docs/results.md, in order, at one thread. Long: several
-# hours on two cores. Results go to runs/ (each a run directory with
+# Every measurement of docs/results.md, in order, at one thread. Long: many
+# hours on two cores (TADA's padded batches take about 80 s per epoch on one
+# core, 2 s on a GPU). Results go to runs/ (each a run directory with
 # metrics.json); timings are only meaningful on an otherwise idle machine.
-# Usage: scripts/reproduce.sh [STEP...]
-#   steps: speed lis embed sasrec tada tada-padded faerec combined backbones bench-epoch (default: all)
+# Usage: [DEVICE=cuda] scripts/reproduce.sh [STEP...]   (DEVICE=cuda needs a CUDA build in build/, see README)
+#   steps: speed lis embed sasrec tada tada-variants faerec combined backbones bench-epoch (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x build/caudal ] || scripts/setup.sh
@@ -11,7 +12,8 @@ caudal=build/caudal
 data=data/amazon
 mkdir -p runs/vec
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(speed lis embed sasrec tada tada-padded faerec combined backbones bench-epoch)
+[ ${#steps[@]} -gt 0 ] || steps=(speed lis embed sasrec tada tada-variants faerec combined backbones bench-epoch)
+device=(--device "${DEVICE:-cpu}")
 want() { [[ " ${steps[*]} " == *" $1 "* ]]; }
 name() { case $1 in Beauty) echo beauty ;; Toys_and_Games) echo toys ;; Sports_and_Outdoors) echo sports ;; esac; }
 
@@ -33,15 +35,18 @@ for d in Beauty Toys_and_Games; do
     $caudal train --data "$data/$d.txt" --out "runs/$n-s1" --dropout 0.5 --attn-dropout 0.5 --epochs 500 --warmup 200
   fi
   # Stage 2: TADA, and the control (the same second stage without augmentation).
+  # (Validation from epoch 20 rather than the official 100, to fit CPU time.)
   if want tada; then
-    $caudal train --data "$data/$d.txt" --out "runs/$n-s2-tada" --init "runs/$n-s1" --method tada --epochs 500 --warmup 100
-    $caudal train --data "$data/$d.txt" --out "runs/$n-s2-control" --init "runs/$n-s1" --epochs 500 --warmup 100
+    $caudal train --data "$data/$d.txt" --out "runs/$n-s2-tada" --init "runs/$n-s1" --method tada --epochs 500 --warmup 20 "${device[@]}"
+    $caudal train --data "$data/$d.txt" --out "runs/$n-s2-control" --init "runs/$n-s1" --epochs 500 --warmup 100 "${device[@]}"
   fi
-  # TADA as the official code batches it: random padded batches, encoder states
-  # mixed in at a partner's padding (Beauty only; about 80 s per epoch here).
-  if want tada-padded && [ "$d" = Beauty ]; then
-    $caudal train --data "$data/$d.txt" --out "runs/$n-s2-tada-padstates" --init "runs/$n-s1" --method tada --padded \
-      --tada-mix-padding-states --epochs 500 --warmup 20
+  # TADA's variants (Beauty): the fast length-bucketed batches, and the official
+  # mixing of encoder states at a partner's padding.
+  if want tada-variants && [ "$d" = Beauty ]; then
+    $caudal train --data "$data/$d.txt" --out "runs/$n-s2-tada-bucketed" --init "runs/$n-s1" --method tada \
+      --batching bucketed --epochs 500 --warmup 100 "${device[@]}"
+    $caudal train --data "$data/$d.txt" --out "runs/$n-s2-tada-padstates" --init "runs/$n-s1" --method tada \
+      --tada-mix-padding-states --epochs 500 --warmup 20 "${device[@]}"
   fi
   # FAERec with the lexical vectors, both scorings.
   if want faerec; then
@@ -57,8 +62,11 @@ for d in Beauty Toys_and_Games; do
   fi
 done
 
-# Other backbones on Beauty: GRU4Rec stage 1 (TADA's settings), LRURec plain and with FAERec (FAERec's settings).
+# Other backbones on Beauty: GRU4Rec stage 1 (TADA's settings), LRURec plain and with FAERec (FAERec's settings),
+# BERT4Rec (softmax over all items, its default loss).
 if want backbones; then
+  $caudal train --data "$data/Beauty.txt" --out runs/beauty-bert-ce --model bert4rec --dropout 0.2 --attn-dropout 0.2 \
+    --epochs 300 --warmup 50
   $caudal train --data "$data/Beauty.txt" --out runs/beauty-gru-s1 --model gru4rec --dropout 0.5 --epochs 500 --warmup 200
   for m in plain faerec; do
     extra=(); [ $m = faerec ] && extra=(--method faerec --semantic runs/vec/beauty.npy)

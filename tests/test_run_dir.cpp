@@ -118,6 +118,33 @@ TEST(RunDirectory, ConfigRoundTripAndTypeErrors) {
   }
 }
 
+TEST(RunDirectory, OldTrimFieldMapsToBatching) {
+  nlohmann::json old_run = {{"trim", false}};
+  EXPECT_EQ(train_config_from_json(old_run, "config.json").batching, "padded");
+  old_run["trim"] = true;
+  EXPECT_EQ(train_config_from_json(old_run, "config.json").batching, "bucketed");
+  EXPECT_EQ(train_config_from_json(nlohmann::json::object(), "config.json").batching, "auto");
+}
+
+TEST(Batching, AutoPadsForTadaOnlyAndFullWindowBackbonesAlwaysPad) {
+  TrainConfig config;
+  config.backbone.hidden = 8;
+  auto sasrec = build_model(config, 20);
+  EXPECT_TRUE(uses_bucketed_batches(config, sasrec->backbone()));
+  config.method = "tada";
+  EXPECT_FALSE(uses_bucketed_batches(config, sasrec->backbone()));
+  config.batching = "bucketed";
+  EXPECT_TRUE(uses_bucketed_batches(config, sasrec->backbone()));
+  config.method = "";
+  config.batching = "padded";
+  EXPECT_FALSE(uses_bucketed_batches(config, sasrec->backbone()));
+  config.backbone.name = "fmlprec";
+  config.batching = "bucketed";
+  EXPECT_FALSE(uses_bucketed_batches(config, build_model(config, 20)->backbone()));
+  config.batching = "sorted";
+  EXPECT_THROW(uses_bucketed_batches(config, sasrec->backbone()), Error);
+}
+
 TEST(RunDirectory, MalformedJsonNamesTheFile) {
   TempDir dir;
   RunDirectory run(dir.file("run"));

@@ -29,7 +29,7 @@ void visit_fields(Config& c, Visitor&& field) {
   field("lr", c.lr);
   field("device", c.device);
   field("head_ratio", c.head_ratio);
-  field("trim", c.trim);
+  field("batching", c.batching);
   field("eval_batch", c.eval.batch_size);
   field("history_score_zero", c.eval.history_score_zero);
   field("sampled_eval", c.eval.sampled);
@@ -88,6 +88,9 @@ TrainConfig train_config_from_json(const nlohmann::json& j, const std::string& s
     if (!j["faerec_scoring"].is_string()) throw Error(source + ": field 'faerec_scoring' has the wrong type");
     c.faerec.scoring = parse_faerec_scoring(j["faerec_scoring"].get<std::string>());
   }
+  // Run directories written before "batching" said "trim": true/false.
+  if (!j.contains("batching") && j.contains("trim") && j["trim"].is_boolean())
+    c.batching = j["trim"].get<bool>() ? "bucketed" : "padded";
   c.eval.max_len = c.backbone.max_len;
   c.eval.seed = c.seed;
   c.tada.augment.max_len = c.backbone.max_len;

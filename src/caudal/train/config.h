@@ -27,7 +27,14 @@ struct TrainConfig {
   double lr = 1e-3;
   std::string device = "cpu";
   double head_ratio = 0.2;
-  bool trim = true;  // trimmed, length-bucketed batches (same results as padded, faster)
+  // Training batches: "bucketed" (users of similar length together, each
+  // batch cut to its longest window: fast, and the same per-batch results as
+  // padding), "padded" (random users, padded to max_len, as the official
+  // code), or "auto": padded when TADA is among the methods (its mixing pairs
+  // the rows of a batch, and random partners train measurably better; see
+  // docs/results.md), bucketed otherwise. Backbones that need the whole
+  // window (FMLP-Rec) are always padded.
+  std::string batching = "auto";
   EvalOptions eval;
   std::string method;  // comma-separated methods on top of the plain objective ("" = none)
   std::string init;    // run directory whose best checkpoint initialises the model (a second stage)

@@ -5,6 +5,7 @@
 #include <torch/optim/adam.h>
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <cmath>
@@ -61,6 +62,15 @@ std::shared_ptr<SequentialRecommender> build_model(const TrainConfig& config, in
   const int64_t mask_token = num_items + 1;
   return std::make_shared<SequentialRecommender>(make_item_representation(config, num_items, 1), backbone, mask_token,
                                                  config.backbone.max_len);
+}
+
+bool uses_bucketed_batches(const TrainConfig& config, const Backbone& backbone) {
+  if (config.batching != "auto" && config.batching != "bucketed" && config.batching != "padded")
+    throw Error("--batching must be auto, bucketed or padded, got '" + config.batching + "'");
+  if (backbone.needs_full_window() || config.batching == "padded") return false;
+  if (config.batching == "bucketed") return true;
+  const auto methods = parse_method_list(config.method);
+  return std::find(methods.begin(), methods.end(), "tada") == methods.end();
 }
 
 EpochOptions epoch_options(const TrainConfig& config, const SequentialRecommender& model) {
@@ -130,8 +140,9 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
   if (config.patience < 1) throw Error("--patience must be at least 1");
   auto model = build_model(config, dataset.num_items());
   const auto options = epoch_options(config, *model);
-  TrainConfig effective = config;  // config.json records the loss actually used
+  TrainConfig effective = config;  // config.json records the loss and batching actually used
   effective.loss = options.loss == RecLoss::kSoftmax ? "ce" : "bce";
+  effective.batching = uses_bucketed_batches(config, model->backbone()) ? "bucketed" : "padded";
   run.write_json("config.json", to_json(effective));
 
   if (!config.init.empty()) {
@@ -140,7 +151,7 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
     log->info("initialised from {}", RunDirectory(config.init).file("model.pt"));
   }
   model->to(device);
-  const bool trim = config.trim && !model->backbone().needs_full_window();
+  const bool trim = uses_bucketed_batches(config, model->backbone());
   auto methods = make_methods(config, dataset, run, trim);
   TrainBatcher batcher(dataset, BatchOptions{config.backbone.max_len, config.batch, trim}, config.seed);
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(config.lr));

@@ -26,6 +26,10 @@ struct TrainResult {
   double seconds_per_epoch = 0;  // training time only, validation excluded
 };
 
+// Whether training uses trimmed, length-bucketed batches: config.batching
+// resolved for this backbone and these methods (see TrainConfig).
+bool uses_bucketed_batches(const TrainConfig& config, const Backbone& backbone);
+
 // The model a config describes, initialised from config.seed.
 std::shared_ptr<SequentialRecommender> build_model(const TrainConfig& config, int64_t num_items);
 
