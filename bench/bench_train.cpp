@@ -47,9 +47,10 @@ void BM_TrainEpoch(benchmark::State& state) {
   TrainBatcher batcher(dataset, BatchOptions{config.backbone.max_len, config.batch, state.range(0) != 0}, config.seed);
   torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(config.lr));
   std::vector<std::unique_ptr<Method>> no_methods;
+  const auto options = epoch_options(config, *model);
   int64_t epoch = 0;
   for (auto _ : state)
-    benchmark::DoNotOptimize(train_one_epoch(*model, batcher, adam, epoch++, c10::Device(c10::kCPU), no_methods, epoch_options(config, *model)));
+    benchmark::DoNotOptimize(train_one_epoch(*model, batcher, adam, epoch++, c10::Device(c10::kCPU), no_methods, options));
   state.counters["users"] = static_cast<double>(dataset.num_users());
 }
 BENCHMARK(BM_TrainEpoch)->ArgName("trim")->Arg(1)->Arg(0)->Unit(benchmark::kSecond)->Iterations(3)->UseRealTime();

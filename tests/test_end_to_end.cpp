@@ -122,8 +122,6 @@ TEST(EndToEnd, FaerecAndTadaCompose) {
   EXPECT_GE(both.test.overall.hr_at(10), 0.9);
 }
 
-// Every other backbone learns the same rule, plain and with FAERec (the
-// masked-item BERT4Rec through its mask token, FMLP-Rec on padded batches).
 TEST(EndToEnd, SoftmaxLossLearnsAndIsRecorded) {
   set_compute_threads(1);
   make_logger("");
@@ -150,6 +148,8 @@ TEST(EndToEnd, SoftmaxLossLearnsAndIsRecorded) {
   EXPECT_THROW(train_and_test(config, ds, RunDirectory(dir.file("bad"))), Error);
 }
 
+// Every other backbone learns the same rule, plain and with FAERec (the
+// masked-item BERT4Rec through its mask token, FMLP-Rec on padded batches).
 class EveryBackbone : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EveryBackbone, LearnsANextItemRulePlainAndWithFaerec) {

@@ -140,9 +140,10 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
   if (config.patience < 1) throw Error("--patience must be at least 1");
   auto model = build_model(config, dataset.num_items());
   const auto options = epoch_options(config, *model);
+  const bool trim = uses_bucketed_batches(config, model->backbone());
   TrainConfig effective = config;  // config.json records the loss and batching actually used
   effective.loss = options.loss == RecLoss::kSoftmax ? "ce" : "bce";
-  effective.batching = uses_bucketed_batches(config, model->backbone()) ? "bucketed" : "padded";
+  effective.batching = trim ? "bucketed" : "padded";
   run.write_json("config.json", to_json(effective));
 
   if (!config.init.empty()) {
@@ -151,7 +152,6 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
     log->info("initialised from {}", RunDirectory(config.init).file("model.pt"));
   }
   model->to(device);
-  const bool trim = uses_bucketed_batches(config, model->backbone());
   auto methods = make_methods(config, dataset, run, trim);
   TrainBatcher batcher(dataset, BatchOptions{config.backbone.max_len, config.batch, trim}, config.seed);
   torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(config.lr));
