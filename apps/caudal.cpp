@@ -56,13 +56,16 @@ int run_train(TrainConfig config, const std::string& out) {
 // (config.json + model.pt) that `eval --run` and `train --init` accept.
 int run_import(TrainConfig config, const std::string& weights, const std::string& out) {
   Dataset dataset(load_sequences(config.data), config.head_ratio);
+  // Backbones that read padded columns need the official padding vector to
+  // give the official numbers (docs/results.md, "Official weights of the other backbones").
+  config.padding_row = config.backbone.name == "sasrec" ? "zero" : "random";
   auto model = build_model(config, dataset.num_items());
-  import_official_sasrec(load_torch_state_dict(weights), *model, weights);
+  import_official_model(load_torch_state_dict(weights), *model, config.backbone.name, random_padding_row(config), weights);
   RunDirectory run(out);
   run.write_json("config.json", to_json(config));
   run.save_checkpoint(*model);
-  std::cout << fmt::format("{} -> {}/model.pt (SASRec, {} items); evaluate it with: caudal eval --run {}\n", weights,
-                           run.path(), dataset.num_items(), run.path());
+  std::cout << fmt::format("{} -> {}/model.pt ({}, {} items); evaluate it with: caudal eval --run {}\n", weights,
+                           run.path(), config.backbone.name, dataset.num_items(), run.path());
   return 0;
 }
 
@@ -147,6 +150,9 @@ int main(int argc, char** argv) {
   train->add_option("--loss", config.loss,
                     "bce (one sampled negative per position) or ce (softmax over all items); default: ce for bert4rec, bce otherwise")
       ->check(CLI::IsMember({"bce", "ce"}));
+  train->add_option("--padding-row", config.padding_row,
+                    "padding vector of the ID embedding: zero, or random (never trained, as the official code; pads batches)")
+      ->capture_default_str();
   train->add_option("--fmlp-filter", config.backbone.fmlp_filter, "FMLP-Rec filter: causal, or circular (official)")
       ->capture_default_str()->check(CLI::IsMember({"causal", "circular"}));
   train->add_option("--head-ratio", config.head_ratio, "share of head items and users")->capture_default_str()
@@ -260,7 +266,13 @@ int main(int argc, char** argv) {
   // import
   TrainConfig import_config;
   std::string import_weights, import_out;
-  auto* import_cmd = app.add_subcommand("import", "a SASRec trained by the official TADA/FAERec code (torch.save state dict) -> run directory");
+  // The official FMLP-Rec convolves circularly: its weights only mean the same with that filter.
+  import_config.backbone.fmlp_filter = "circular";
+  auto* import_cmd = app.add_subcommand(
+      "import", "a SASRec, GRU4Rec or FMLP-Rec trained by the official TADA/FAERec code (torch.save state dict) -> run directory");
+  import_cmd->add_option("--model", import_config.backbone.name, "backbone: sasrec, gru4rec, fmlprec")->capture_default_str();
+  import_cmd->add_option("--fmlp-filter", import_config.backbone.fmlp_filter, "FMLP-Rec filter the weights are read into")
+      ->capture_default_str();
   import_cmd->add_option("--weights", import_weights, "the .pt file")->required()->check(CLI::ExistingFile);
   import_cmd->add_option("--data", import_config.data, "the sequence file it was trained on")->required()->check(CLI::ExistingFile);
   import_cmd->add_option("--out", import_out, "run directory to write")->required();

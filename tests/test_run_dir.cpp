@@ -145,6 +145,32 @@ TEST(Batching, AutoPadsForTadaOnlyAndFullWindowBackbonesAlwaysPad) {
   EXPECT_THROW(uses_bucketed_batches(config, sasrec->backbone()), Error);
 }
 
+// --padding-row random: the official code's padding vector, drawn like an
+// item's, kept out of training, and read in full windows only.
+TEST(Batching, RandomPaddingRowIsNeverTrainedAndPadsEveryBatch) {
+  TrainConfig config;
+  config.backbone.hidden = 8;
+  config.backbone.name = "gru4rec";
+  config.padding_row = "random";
+  auto model = build_model(config, 20);
+  EXPECT_FALSE(uses_bucketed_batches(config, model->backbone()));
+  config.batching = "bucketed";
+  EXPECT_THROW(uses_bucketed_batches(config, model->backbone()), Error);
+  const auto row = model->items().output_table()[0].clone();
+  EXPECT_GT(row.abs().sum().item<double>(), 0.0);
+  auto ids = at::tensor(std::vector<int64_t>{0, 0, 3, 5, 0, 1, 2, 4}, at::kLong).view({2, 4});
+  model->encode(ids).sum().backward();
+  const auto grad = model->items().output_table().grad();
+  ASSERT_TRUE(grad.defined());
+  EXPECT_EQ(grad[0].abs().sum().item<double>(), 0.0);
+  EXPECT_GT(grad[3].abs().sum().item<double>(), 0.0);
+  config.padding_row = "learned";
+  EXPECT_THROW(build_model(config, 20), Error);
+  config.padding_row = "random";
+  config.method = "faerec";
+  EXPECT_THROW(build_model(config, 20), Error);
+}
+
 TEST(RunDirectory, MalformedJsonNamesTheFile) {
   TempDir dir;
   RunDirectory run(dir.file("run"));

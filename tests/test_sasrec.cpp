@@ -11,6 +11,8 @@
 #include "caudal/core/error.h"
 #include "caudal/data/batcher.h"
 #include "caudal/model/fmlprec.h"
+#include "caudal/model/gru4rec.h"
+#include "caudal/model/item_representation.h"
 #include "caudal/model/lrurec.h"
 #include "caudal/model/sasrec.h"
 #include "caudal/model/torch_import.h"
@@ -317,9 +319,8 @@ at::Tensor tensor_from_json(const nlohmann::json& j) {
   return at::tensor(values).view(j["shape"].get<std::vector<int64_t>>());
 }
 
-TEST(TorchImport, OfficialSasrecGivesTheOfficialHiddenStates) {
-  const auto fixture =
-      nlohmann::json::parse(read_file(CAUDAL_SOURCE_DIR "/tests/data/official_sasrec_tiny.json"));
+// The fixture's state dict, through a torch.save-format file and load_torch_state_dict.
+std::map<std::string, at::Tensor> load_fixture_state(const nlohmann::json& fixture) {
   c10::impl::GenericDict dict(c10::StringType::get(), c10::TensorType::get());
   for (const auto& [name, value] : fixture["state"].items()) dict.insert(name, tensor_from_json(value));
   testing::TempDir dir;
@@ -327,14 +328,24 @@ TEST(TorchImport, OfficialSasrecGivesTheOfficialHiddenStates) {
   const auto bytes = torch::pickle_save(c10::IValue(dict));
   write_file_atomically(path, std::string(bytes.begin(), bytes.end()));
   auto state = load_torch_state_dict(path);
-  ASSERT_EQ(state.size(), fixture["state"].size());
+  EXPECT_EQ(state.size(), fixture["state"].size());
+  return state;
+}
+
+nlohmann::json load_fixture(const std::string& name) {
+  return nlohmann::json::parse(read_file(std::string(CAUDAL_SOURCE_DIR "/tests/data/") + name));
+}
+
+TEST(TorchImport, OfficialSasrecGivesTheOfficialHiddenStates) {
+  const auto fixture = load_fixture("official_sasrec_tiny.json");
+  auto state = load_fixture_state(fixture);
   TrainConfig config;
   config.backbone.hidden = 8;
   config.backbone.max_len = 6;
   config.backbone.dropout = 0.0;
   config.backbone.attn_dropout = 0.0;
   auto model = build_model(config, 7);
-  import_official_sasrec(state, *model, "tiny");
+  import_official_model(state, *model, "sasrec", false, "tiny");
   model->eval();
   auto ids = tensor_from_json(fixture["ids"]).to(at::kLong);
   auto hidden = model->encode(ids);
@@ -345,12 +356,72 @@ TEST(TorchImport, OfficialSasrecGivesTheOfficialHiddenStates) {
   auto wider = config;
   wider.backbone.hidden = 16;
   try {
-    import_official_sasrec(state, *build_model(wider, 7), "tiny");
+    import_official_model(state, *build_model(wider, 7), "sasrec", false, "tiny");
     FAIL() << "expected a shape error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("has shape"), std::string::npos) << e.what();
   }
   EXPECT_THROW(load_torch_state_dict(CAUDAL_SOURCE_DIR "/tests/test_sasrec.cpp"), Error);
+}
+
+// The official GRU4Rec (tests/data/official_gru4rec_tiny.json: its GRU narrowed
+// to 16 units to keep the fixture small) reads its never-trained, nonzero
+// padding vector in the padded columns: imported with that row, ours gives
+// its hidden states; with a zero row, only the unpadded sequence agrees.
+TEST(TorchImport, OfficialGru4recNeedsItsPaddingRow) {
+  const auto fixture = load_fixture("official_gru4rec_tiny.json");
+  const auto state = load_fixture_state(fixture);
+  BackboneConfig backbone;
+  backbone.name = "gru4rec";
+  backbone.hidden = 8;
+  backbone.max_len = 6;
+  backbone.dropout = 0.0;
+  auto make = [&](bool random_padding) {
+    return std::make_shared<SequentialRecommender>(std::make_shared<IdEmbedding>(7, 8, 0.02, random_padding),
+                                                   std::make_shared<GRU4Rec>(backbone, 16));
+  };
+  auto ids = tensor_from_json(fixture["ids"]).to(at::kLong);
+  const auto expected = tensor_from_json(fixture["hidden"]);
+  const auto real = ids.gt(0);
+
+  auto with_row = make(true);
+  import_official_model(state, *with_row, "gru4rec", true, "tiny");
+  with_row->eval();
+  EXPECT_TRUE(at::allclose(with_row->encode(ids).index({real}), expected.index({real}), 1e-4, 1e-5));
+
+  auto zero_row = make(false);
+  import_official_model(state, *zero_row, "gru4rec", false, "tiny");
+  zero_row->eval();
+  auto hidden = zero_row->encode(ids);
+  EXPECT_EQ(zero_row->items().output_table()[0].abs().sum().item<double>(), 0.0);
+  ASSERT_EQ(ids[1].gt(0).all().item<bool>(), true);  // row 1 has no padding, row 0 does
+  EXPECT_TRUE(at::allclose(hidden[1], expected[1], 1e-4, 1e-5));
+  EXPECT_FALSE(at::allclose(hidden[0].index({real[0]}), expected[0].index({real[0]}), 1e-3, 1e-4));
+}
+
+// The official FMLP-Rec (circular filter, random LayerNorms and filters,
+// nonzero padding row) gives the same hidden states once imported.
+TEST(TorchImport, OfficialFmlprecGivesTheOfficialHiddenStates) {
+  const auto fixture = load_fixture("official_fmlprec_tiny.json");
+  TrainConfig config;
+  config.backbone.name = "fmlprec";
+  config.backbone.fmlp_filter = "circular";
+  config.backbone.hidden = 8;
+  config.backbone.max_len = 6;
+  config.backbone.dropout = 0.0;
+  config.padding_row = "random";
+  auto model = build_model(config, 7);
+  import_official_model(load_fixture_state(fixture), *model, "fmlprec", true, "tiny");
+  model->eval();
+  auto ids = tensor_from_json(fixture["ids"]).to(at::kLong);
+  auto real = ids.gt(0);
+  EXPECT_TRUE(at::allclose(model->encode(ids).index({real}), tensor_from_json(fixture["hidden"]).index({real}), 1e-4, 1e-5));
+  try {
+    import_official_model(load_fixture_state(fixture), *model, "gru4rec", true, "tiny");
+    FAIL() << "expected an error naming the missing tensor";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("gru_layers.weight_ih_l0"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -62,12 +62,15 @@ std::shared_ptr<ItemRepresentation> make_item_representation(const TrainConfig& 
                                                              int64_t extra_tokens) {
   const auto names = parse_method_list(config.method);
   if (std::find(names.begin(), names.end(), "faerec") != names.end()) {
+    if (random_padding_row(config))
+      throw Error("--padding-row random applies to the plain ID embedding; FAERec's fused items keep a zero padding row");
     if (config.faerec.semantic.empty()) throw Error("--method faerec needs --semantic VECTORS (see caudal embed)");
     auto semantic = load_item_vectors(config.faerec.semantic, num_items);
     semantic = at::constant_pad_nd(semantic, {0, 0, 0, extra_tokens});
     return std::make_shared<FusedItems>(semantic, config.backbone.hidden, config.backbone.dropout, config.faerec.scoring);
   }
-  return std::make_shared<IdEmbedding>(num_items + extra_tokens, config.backbone.hidden);
+  return std::make_shared<IdEmbedding>(num_items + extra_tokens, config.backbone.hidden, 0.02,
+                                       random_padding_row(config));
 }
 
 std::vector<std::unique_ptr<Method>> make_methods(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run,

@@ -28,10 +28,13 @@ class ItemRepresentation : public torch::nn::Module {
 };
 
 // A learned table shared by input and output (the protocol's backbones),
-// initialised normal(0, std) with a zero, never-updated padding row.
+// initialised normal(0, std), with a never-updated padding row that is zero,
+// or, with `random_padding`, drawn like any other row (what the official
+// code's tables do: GRU4Rec and FMLP-Rec read the padded columns, so their
+// official weights only reproduce the official numbers with that vector).
 class IdEmbedding : public ItemRepresentation {
  public:
-  IdEmbedding(int64_t num_items, int64_t dim, double init_std = 0.02);
+  IdEmbedding(int64_t num_items, int64_t dim, double init_std = 0.02, bool random_padding = false);
   torch::Tensor input(const torch::Tensor& ids) override { return table_->forward(ids); }
   torch::Tensor output(const torch::Tensor& ids) override { return table_->forward(ids); }
   torch::Tensor output_table() override { return table_->weight; }

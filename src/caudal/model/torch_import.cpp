@@ -33,18 +33,23 @@ std::map<std::string, at::Tensor> load_torch_state_dict(const std::string& path)
   return out;
 }
 
-void import_official_sasrec(const std::map<std::string, at::Tensor>& state, SequentialRecommender& model,
-                            const std::string& source) {
-  auto get = [&](const std::string& name) -> const at::Tensor& {
-    auto it = state.find(name);
-    if (it == state.end()) throw Error(source + ": no tensor '" + name + "' (not the official SASRec, or other layers)");
-    return it->second;
-  };
-  // caudal name -> its value from the official tensors.
-  std::map<std::string, at::Tensor> mapped;
-  auto items = get("item_embeddings.weight");
-  mapped["items.table.weight"] = items.narrow(0, 0, std::max<int64_t>(items.size(0) - 1, 0)).clone();
-  if (mapped["items.table.weight"].size(0) > 0) mapped["items.table.weight"][0].zero_();
+namespace {
+
+using StateDict = std::map<std::string, at::Tensor>;
+
+// The official item table has one row more than ours (ids 0..max_item+1):
+// drop the last row.
+at::Tensor caudal_item_table(const at::Tensor& official, bool keep_padding_row) {
+  auto table = official.narrow(0, 0, std::max<int64_t>(official.size(0) - 1, 0)).clone();
+  if (table.size(0) > 0 && !keep_padding_row) table[0].zero_();
+  return table;
+}
+
+// caudal parameter name -> value, for each backbone the official code trains.
+// `get` throws naming the missing tensor.
+template <typename Get>
+StateDict map_sasrec(const StateDict& state, Get get) {
+  StateDict mapped;
   mapped["backbone.positions.weight"] = get("position_embeddings.weight");
   mapped["backbone.input_norm.weight"] = get("LayerNorm.weight");
   mapped["backbone.input_norm.bias"] = get("LayerNorm.bias");
@@ -52,8 +57,7 @@ void import_official_sasrec(const std::map<std::string, at::Tensor>& state, Sequ
     const std::string from = "item_encoder.layer." + std::to_string(layer) + ".";
     const std::string to = "backbone.blocks." + std::to_string(layer) + ".";
     if (!state.count(from + "attention.query.weight")) break;
-    for (const char* kind : {"weight", "bias"}) {
-      const std::string k = kind;
+    for (const std::string k : {"weight", "bias"}) {
       mapped[to + "qkv." + k] = at::cat({get(from + "attention.query." + k), get(from + "attention.key." + k),
                                         get(from + "attention.value." + k)});
       mapped[to + "out." + k] = get(from + "attention.dense." + k);
@@ -63,11 +67,60 @@ void import_official_sasrec(const std::map<std::string, at::Tensor>& state, Sequ
       mapped[to + "ff_norm." + k] = get(from + "intermediate.LayerNorm." + k);
     }
   }
+  return mapped;
+}
+
+template <typename Get>
+StateDict map_gru4rec(Get get) {
+  return {{"backbone.gru.weight_ih_l0", get("gru_layers.weight_ih_l0")},
+          {"backbone.gru.weight_hh_l0", get("gru_layers.weight_hh_l0")},
+          {"backbone.out.weight", get("dense.weight")},
+          {"backbone.out.bias", get("dense.bias")}};
+}
+
+template <typename Get>
+StateDict map_fmlprec(const StateDict& state, Get get) {
+  StateDict mapped;
+  mapped["backbone.positions.weight"] = get("position_embeddings.weight");
+  mapped["backbone.input_norm.weight"] = get("LayerNorm.weight");
+  mapped["backbone.input_norm.bias"] = get("LayerNorm.bias");
+  for (int64_t layer = 0;; ++layer) {
+    const std::string from = "item_encoder.layer." + std::to_string(layer) + ".";
+    const std::string to = "backbone.blocks." + std::to_string(layer) + ".";
+    if (!state.count(from + "filterlayer.complex_weight")) break;
+    mapped[to + "filter"] = get(from + "filterlayer.complex_weight").squeeze(0);  // [1, L/2+1, d, 2] there
+    for (const std::string k : {"weight", "bias"}) {
+      mapped[to + "filter_norm." + k] = get(from + "filterlayer.LayerNorm." + k);
+      mapped[to + "ff_in." + k] = get(from + "intermediate.dense_1." + k);
+      mapped[to + "ff_out." + k] = get(from + "intermediate.dense_2." + k);
+      mapped[to + "ff_norm." + k] = get(from + "intermediate.LayerNorm." + k);
+    }
+  }
+  return mapped;
+}
+
+}  // namespace
+
+void import_official_model(const std::map<std::string, at::Tensor>& state, SequentialRecommender& model,
+                           const std::string& backbone, bool keep_padding_row, const std::string& source) {
+  const std::string what = "the official " + backbone;
+  auto get = [&](const std::string& name) -> const at::Tensor& {
+    auto it = state.find(name);
+    if (it == state.end()) throw Error(source + ": no tensor '" + name + "' (not " + what + ", or other layers)");
+    return it->second;
+  };
+  StateDict mapped;
+  if (backbone == "sasrec") mapped = map_sasrec(state, get);
+  else if (backbone == "gru4rec") mapped = map_gru4rec(get);
+  else if (backbone == "fmlprec") mapped = map_fmlprec(state, get);
+  else throw Error("import: the official code has no '" + backbone + "' to import (sasrec, gru4rec, fmlprec)");
+  mapped["items.table.weight"] = caudal_item_table(get("item_embeddings.weight"), keep_padding_row);
+
   torch::NoGradGuard no_grad;
   for (auto& parameter : model.named_parameters()) {
     auto it = mapped.find(parameter.key());
     if (it == mapped.end())
-      throw Error(source + ": the official SASRec has nothing for '" + parameter.key() + "' (more layers than it has?)");
+      throw Error(source + ": " + what + " has nothing for '" + parameter.key() + "' (more layers than it has?)");
     if (it->second.sizes() != parameter.value().sizes())
       throw Error(source + ": '" + parameter.key() + "' has shape " + c10::str(it->second.sizes()) + " there but " +
                   c10::str(parameter.value().sizes()) + " here (other --hidden, --max-len or data?)");

@@ -30,6 +30,7 @@ void visit_fields(Config& c, Visitor&& field) {
   field("device", c.device);
   field("head_ratio", c.head_ratio);
   field("batching", c.batching);
+  field("padding_row", c.padding_row);
   field("eval_batch", c.eval.batch_size);
   field("history_score_zero", c.eval.history_score_zero);
   field("sampled_eval", c.eval.sampled);
@@ -59,6 +60,12 @@ void visit_fields(Config& c, Visitor&& field) {
 const char* scoring_name(FaerecScoring scoring) { return scoring == FaerecScoring::kOfficial ? "official" : "consistent"; }
 
 }  // namespace
+
+bool random_padding_row(const TrainConfig& config) {
+  if (config.padding_row != "zero" && config.padding_row != "random")
+    throw Error("--padding-row must be zero or random, got '" + config.padding_row + "'");
+  return config.padding_row == "random";
+}
 
 FaerecScoring parse_faerec_scoring(const std::string& name) {
   if (name == "consistent") return FaerecScoring::kConsistent;

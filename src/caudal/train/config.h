@@ -35,6 +35,11 @@ struct TrainConfig {
   // docs/results.md), bucketed otherwise. Backbones that need the whole
   // window (FMLP-Rec) are always padded.
   std::string batching = "auto";
+  // The padding row of the ID embedding: "zero" (default), or "random": drawn
+  // like an item's and never trained, as in the official code. Backbones that
+  // read padded columns (GRU4Rec, FMLP-Rec) then see it, so batches are
+  // padded to max_len. For reproducing official weights and runs.
+  std::string padding_row = "zero";
   EvalOptions eval;
   std::string method;  // comma-separated methods on top of the plain objective ("" = none)
   std::string init;    // run directory whose best checkpoint initialises the model (a second stage)
@@ -48,6 +53,8 @@ struct TrainConfig {
 };
 
 nlohmann::json to_json(const TrainConfig& config);
+// config.padding_row == "random"; throws naming the option unless it is zero or random.
+bool random_padding_row(const TrainConfig& config);
 FaerecScoring parse_faerec_scoring(const std::string& name);
 // Missing fields keep their defaults; a field of the wrong type is an error
 // that names it.

@@ -67,6 +67,11 @@ std::shared_ptr<SequentialRecommender> build_model(const TrainConfig& config, in
 bool uses_bucketed_batches(const TrainConfig& config, const Backbone& backbone) {
   if (config.batching != "auto" && config.batching != "bucketed" && config.batching != "padded")
     throw Error("--batching must be auto, bucketed or padded, got '" + config.batching + "'");
+  if (random_padding_row(config)) {
+    // Trimming would change how many padding vectors a backbone reads.
+    if (config.batching == "bucketed") throw Error("--batching bucketed needs --padding-row zero");
+    return false;
+  }
   if (backbone.needs_full_window() || config.batching == "padded") return false;
   if (config.batching == "bucketed") return true;
   const auto methods = parse_method_list(config.method);
@@ -148,8 +153,13 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
 
   if (!config.init.empty()) {
     if (!std::filesystem::is_directory(config.init)) throw Error("--init " + config.init + ": no such run directory");
-    RunDirectory(config.init).load_checkpoint(*model);
-    log->info("initialised from {}", RunDirectory(config.init).file("model.pt"));
+    const RunDirectory init_run(config.init);
+    const auto init_config = train_config_from_json(init_run.read_json("config.json"), init_run.file("config.json"));
+    if (init_config.padding_row != config.padding_row)
+      throw Error("--init " + config.init + " was trained with --padding-row " + init_config.padding_row +
+                  "; pass the same here (its padding vector is part of the model)");
+    init_run.load_checkpoint(*model);
+    log->info("initialised from {}", init_run.file("model.pt"));
   }
   model->to(device);
   auto methods = make_methods(config, dataset, run, trim);
