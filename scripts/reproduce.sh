@@ -4,7 +4,8 @@
 # core, 2 s on a GPU). Results go to runs/ (each a run directory with
 # metrics.json); timings are only meaningful on an otherwise idle machine.
 # Usage: [DEVICE=cuda] scripts/reproduce.sh [STEP...]   (DEVICE=cuda needs a CUDA build in build/, see README)
-#   steps: speed lis embed sasrec tada tada-variants faerec combined backbones bench-epoch (default: all)
+#   steps: speed lis embed sasrec tada tada-variants faerec combined backbones official-backbones bench-epoch
+#   (default: all; official-backbones needs OFFICIAL_WEIGHTS=the src/weight folder of KingGugu/TADA)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x build/caudal ] || scripts/setup.sh
@@ -12,7 +13,7 @@ caudal=build/caudal
 data=data/amazon
 mkdir -p runs/vec
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(speed lis embed sasrec tada tada-variants faerec combined backbones bench-epoch)
+[ ${#steps[@]} -gt 0 ] || steps=(speed lis embed sasrec tada tada-variants faerec combined backbones official-backbones bench-epoch)
 device=(--device "${DEVICE:-cpu}")
 want() { [[ " ${steps[*]} " == *" $1 "* ]]; }
 name() { case $1 in Beauty) echo beauty ;; Toys_and_Games) echo toys ;; Sports_and_Outdoors) echo sports ;; esac; }
@@ -68,11 +69,33 @@ if want backbones; then
   $caudal train --data "$data/Beauty.txt" --out runs/beauty-bert-ce --model bert4rec --dropout 0.2 --attn-dropout 0.2 \
     --epochs 300 --warmup 50
   $caudal train --data "$data/Beauty.txt" --out runs/beauty-gru-s1 --model gru4rec --dropout 0.5 --epochs 500 --warmup 200
+  # GRU4Rec as the official code trains it: its default dropout and validation start, random padded batches.
+  $caudal train --data "$data/Beauty.txt" --out runs/beauty-gru-s1-d02-padded --model gru4rec --dropout 0.2 \
+    --batching padded --epochs 500 --warmup 100
   for m in plain faerec; do
     extra=(); [ $m = faerec ] && extra=(--method faerec --semantic runs/vec/beauty.npy)
     $caudal train --data "$data/Beauty.txt" --out "runs/beauty-lru-$m" --model lrurec "${extra[@]}" \
       --hidden 128 --dropout 0.4 --attn-dropout 0.4 --epochs 300 --warmup 60
   done
+fi
+# The official stage-1 weights of GRU4Rec and FMLP-Rec (Beauty), imported and evaluated, and TADA's second
+# stage on GRU4Rec from them with the official GRU4Rec settings (tada.md).
+if want official-backbones; then
+  if [ -z "${OFFICIAL_WEIGHTS:-}" ]; then
+    echo "official-backbones: set OFFICIAL_WEIGHTS to the src/weight folder of a KingGugu/TADA checkout; skipped"
+  else
+    for m in GRU4Rec FMLPRec; do
+      python3 scripts/plain_state_dict.py "$OFFICIAL_WEIGHTS/$m-Beauty-original.pt" "runs/$m-Beauty-plain.pt"
+    done
+    $caudal import --model gru4rec --weights runs/GRU4Rec-Beauty-plain.pt --data "$data/Beauty.txt" --out runs/beauty-gru-official-s1
+    $caudal import --model fmlprec --layers 4 --weights runs/FMLPRec-Beauty-plain.pt --data "$data/Beauty.txt" \
+      --out runs/beauty-fmlp-official-s1
+    $caudal eval --run runs/beauty-gru-official-s1
+    $caudal eval --run runs/beauty-fmlp-official-s1
+    $caudal train --data "$data/Beauty.txt" --out runs/beauty-gru-s2-tada-official --init runs/beauty-gru-official-s1 \
+      --model gru4rec --padding-row random --method tada --dropout 0.1 --rate-a 0.3 --rate-b 0.7 --epochs 500 --warmup 150 \
+      "${device[@]}"
+  fi
 fi
 # One epoch of every backbone, plain and with each method (idle machine).
 if want bench-epoch; then
