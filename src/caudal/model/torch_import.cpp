@@ -47,12 +47,26 @@ at::Tensor caudal_item_table(const at::Tensor& official, bool keep_padding_row) 
 
 // caudal parameter name -> value, for each backbone the official code trains.
 // `get` throws naming the missing tensor.
+
+// What SASRec and FMLP-Rec share: the input layer (positions + LayerNorm)...
+template <typename Get>
+StateDict map_input_layer(Get get) {
+  return {{"backbone.positions.weight", get("position_embeddings.weight")},
+          {"backbone.input_norm.weight", get("LayerNorm.weight")},
+          {"backbone.input_norm.bias", get("LayerNorm.bias")}};
+}
+
+// ... and each block's feed-forward (`k`: weight or bias).
+template <typename Get>
+void map_feed_forward(StateDict& mapped, Get get, const std::string& from, const std::string& to, const std::string& k) {
+  mapped[to + "ff_in." + k] = get(from + "intermediate.dense_1." + k);
+  mapped[to + "ff_out." + k] = get(from + "intermediate.dense_2." + k);
+  mapped[to + "ff_norm." + k] = get(from + "intermediate.LayerNorm." + k);
+}
+
 template <typename Get>
 StateDict map_sasrec(const StateDict& state, Get get) {
-  StateDict mapped;
-  mapped["backbone.positions.weight"] = get("position_embeddings.weight");
-  mapped["backbone.input_norm.weight"] = get("LayerNorm.weight");
-  mapped["backbone.input_norm.bias"] = get("LayerNorm.bias");
+  StateDict mapped = map_input_layer(get);
   for (int64_t layer = 0;; ++layer) {
     const std::string from = "item_encoder.layer." + std::to_string(layer) + ".";
     const std::string to = "backbone.blocks." + std::to_string(layer) + ".";
@@ -62,9 +76,7 @@ StateDict map_sasrec(const StateDict& state, Get get) {
                                         get(from + "attention.value." + k)});
       mapped[to + "out." + k] = get(from + "attention.dense." + k);
       mapped[to + "attn_norm." + k] = get(from + "attention.LayerNorm." + k);
-      mapped[to + "ff_in." + k] = get(from + "intermediate.dense_1." + k);
-      mapped[to + "ff_out." + k] = get(from + "intermediate.dense_2." + k);
-      mapped[to + "ff_norm." + k] = get(from + "intermediate.LayerNorm." + k);
+      map_feed_forward(mapped, get, from, to, k);
     }
   }
   return mapped;
@@ -80,10 +92,7 @@ StateDict map_gru4rec(Get get) {
 
 template <typename Get>
 StateDict map_fmlprec(const StateDict& state, Get get) {
-  StateDict mapped;
-  mapped["backbone.positions.weight"] = get("position_embeddings.weight");
-  mapped["backbone.input_norm.weight"] = get("LayerNorm.weight");
-  mapped["backbone.input_norm.bias"] = get("LayerNorm.bias");
+  StateDict mapped = map_input_layer(get);
   for (int64_t layer = 0;; ++layer) {
     const std::string from = "item_encoder.layer." + std::to_string(layer) + ".";
     const std::string to = "backbone.blocks." + std::to_string(layer) + ".";
@@ -91,9 +100,7 @@ StateDict map_fmlprec(const StateDict& state, Get get) {
     mapped[to + "filter"] = get(from + "filterlayer.complex_weight").squeeze(0);  // [1, L/2+1, d, 2] there
     for (const std::string k : {"weight", "bias"}) {
       mapped[to + "filter_norm." + k] = get(from + "filterlayer.LayerNorm." + k);
-      mapped[to + "ff_in." + k] = get(from + "intermediate.dense_1." + k);
-      mapped[to + "ff_out." + k] = get(from + "intermediate.dense_2." + k);
-      mapped[to + "ff_norm." + k] = get(from + "intermediate.LayerNorm." + k);
+      map_feed_forward(mapped, get, from, to, k);
     }
   }
   return mapped;
