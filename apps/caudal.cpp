@@ -14,6 +14,7 @@
 #include "caudal/data/prepare.h"
 #include "caudal/eval/content_knn.h"
 #include "caudal/eval/evaluator.h"
+#include "caudal/method/faerec/fusion_report.h"
 #include "caudal/model/torch_import.h"
 #include "caudal/semantic/vector_file.h"
 #include "caudal/train/config.h"
@@ -114,6 +115,25 @@ int run_eval(const std::string& run_path, const std::string& data_override, int 
   run.write_json("eval.json", json);
   print_tables(valid, test);
   std::cout << "\nwritten to " << run.file("eval.json") << "\n";
+  return 0;
+}
+
+// FAERec's gate and branches by item group, for a trained FAERec run.
+int run_inspect_fusion(const std::string& run_path, int threads) {
+  RunDirectory run(run_path);
+  make_logger("");
+  set_compute_threads(threads);
+  auto config = train_config_from_json(run.read_json("config.json"), run.file("config.json"));
+  Dataset dataset(load_sequences(config.data), config.head_ratio);
+  auto model = build_model(config, dataset.num_items());
+  auto* fused = dynamic_cast<FusedItems*>(&model->items());
+  if (fused == nullptr)
+    throw Error(run.file("config.json") + ": method \"" + config.method + "\" has no FAERec fusion to inspect");
+  run.load_checkpoint(*model);
+  model->eval();
+  const auto summary = summarise_fusion(*fused, model->backbone(), config.backbone.max_len, dataset.groups());
+  run.write_json("fusion.json", to_json(summary));
+  std::cout << format_fusion_table(summary) << "\nwritten to " << run.file("fusion.json") << "\n";
   return 0;
 }
 
@@ -281,6 +301,14 @@ int main(int argc, char** argv) {
   import_cmd->add_option("--heads", import_config.backbone.heads)->capture_default_str()->check(CLI::PositiveNumber);
   import_cmd->add_option("--max-len", import_config.backbone.max_len)->capture_default_str()->check(CLI::PositiveNumber);
 
+  // inspect-fusion
+  std::string inspect_run;
+  int inspect_threads = 1;
+  auto* inspect_fusion = app.add_subcommand(
+      "inspect-fusion", "FAERec run: the gate's ID share and the two branches' sizes by item popularity (writes RUN/fusion.json)");
+  inspect_fusion->add_option("--run", inspect_run, "run directory of a FAERec training")->required()->check(CLI::ExistingDirectory);
+  inspect_fusion->add_option("--threads", inspect_threads)->capture_default_str()->check(CLI::PositiveNumber);
+
   // bench-epoch
   EpochBenchRequest epoch_bench;
   std::string bench_models = "sasrec,gru4rec,fmlprec,lrurec,bert4rec", bench_variants = "plain,tada,faerec,faerec+tada";
@@ -327,6 +355,7 @@ int main(int argc, char** argv) {
       return run_embed(embed_request);
     }
     if (*import_cmd) return run_import(import_config, import_weights, import_out);
+    if (*inspect_fusion) return run_inspect_fusion(inspect_run, inspect_threads);
     if (*bench_epoch) {
       epoch_bench.models = split_list(bench_models);
       epoch_bench.variants = split_list(bench_variants);

@@ -38,6 +38,7 @@ expect_error "config.json: not found" "$caudal" eval --run "$tmp/notarun"
 "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run" --epochs 1 --hidden 8 >/dev/null 2>&1 || { echo "FAIL: tiny training run"; failures=$((failures + 1)); }
 expect_error "was trained with --padding-row zero" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run2" --init "$tmp/run" --hidden 8 --padding-row random --epochs 1
 expect_error "--padding-row must be zero or random" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run2" --padding-row learned --epochs 1
+expect_error "has no FAERec fusion to inspect" "$caudal" inspect-fusion --run "$tmp/run"
 head -c 100 "$tmp/run/model.pt" >"$tmp/cut.pt" && mv "$tmp/cut.pt" "$tmp/run/model.pt"
 expect_error "model.pt: checkpoint is damaged, truncated" "$caudal" eval --run "$tmp/run"
 printf 'user,item,rating,timestamp\nu1,i1,5\n' >"$tmp/log.csv"

@@ -7,6 +7,7 @@
 
 #include "caudal/method/faerec/faerec.h"
 #include "caudal/method/faerec/fusion.h"
+#include "caudal/method/faerec/fusion_report.h"
 #include "caudal/model/sasrec.h"
 #include "caudal/semantic/lexical.h"
 
@@ -70,6 +71,48 @@ TEST(FaerecFusion, TheSemanticTableGetsNoGradient) {
   adam.step();
   EXPECT_FALSE(items.semantic_table().requires_grad());
   EXPECT_TRUE(at::equal(items.semantic_table(), semantic));
+}
+
+TEST(FaerecFusion, SummaryByItemGroup) {
+  torch::manual_seed(1);
+  BackboneConfig config;
+  config.hidden = 4;
+  config.heads = 2;
+  config.max_len = 6;
+  SASRec backbone(config);
+  FusedItems items(semantic_table(4, 8), 4, 0.0, FaerecScoring::kConsistent);
+  items.eval();
+  // A gate that ignores its input: g = sigmoid(bias) = (1/2, 3/4, 1/2, 1/2).
+  {
+    torch::NoGradGuard no_grad;
+    auto parameters = items.named_parameters();
+    parameters["gate_out.weight"].zero_();
+    parameters["gate_out.bias"].copy_(at::tensor({0.0, std::log(3.0), 0.0, 0.0}));
+  }
+  ItemUserGroups groups;
+  groups.item_train_count = {0, 1, 7, 60, 3};
+  groups.is_head_item = {0, 0, 0, 1, 0};
+  const auto summary = summarise_fusion(items, backbone, config.max_len, groups);
+  // head {3}, tail {1, 2, 4}, buckets 1-4 {1, 4}, 5-9 {2}, 50+ {3}; empty buckets left out.
+  ASSERT_EQ(summary.size(), 5u);
+  const std::vector<std::string> names{"head", "tail", "1-4", "5-9", "50+"};
+  const std::vector<std::vector<int64_t>> members{{3}, {1, 2, 4}, {1, 4}, {2}, {3}};
+  for (size_t g = 0; g < names.size(); ++g) {
+    EXPECT_EQ(summary[g].group, names[g]);
+    EXPECT_EQ(summary[g].items, static_cast<int64_t>(members[g].size()));
+    EXPECT_NEAR(summary[g].id_share, 0.5625, 1e-6);
+    double id_norm = 0, semantic_norm = 0, cosine = 0;
+    for (int64_t item : members[g]) {
+      auto id = items.id_vectors(at::tensor({item}, at::kLong))[0];
+      auto semantic = items.semantic_vectors(at::tensor({item}, at::kLong))[0];
+      id_norm += id.norm().item<double>() / members[g].size();
+      semantic_norm += semantic.norm().item<double>() / members[g].size();
+      cosine += (id.dot(semantic) / (id.norm() * semantic.norm())).item<double>() / members[g].size();
+    }
+    EXPECT_NEAR(summary[g].id_norm, id_norm, 1e-5) << names[g];
+    EXPECT_NEAR(summary[g].semantic_norm, semantic_norm, 1e-5) << names[g];
+    EXPECT_NEAR(summary[g].cosine, cosine, 1e-5) << names[g];
+  }
 }
 
 TEST(FaerecLosses, ItemAlignmentMatchesHandComputation) {
