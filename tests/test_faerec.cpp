@@ -21,6 +21,15 @@ at::Tensor semantic_table(int64_t items, int64_t dim) {
   return table;
 }
 
+// SASRec of width 4 (the fused vectors' width), max_len 6.
+BackboneConfig tiny_backbone() {
+  BackboneConfig config;
+  config.hidden = 4;
+  config.heads = 2;
+  config.max_len = 6;
+  return config;
+}
+
 TEST(FaerecFusion, GateShapeAndRange) {
   torch::manual_seed(1);
   FusedItems items(semantic_table(10, 8), 4, 0.0, FaerecScoring::kConsistent);
@@ -32,11 +41,7 @@ TEST(FaerecFusion, GateShapeAndRange) {
 
 TEST(FaerecFusion, FusedInputAndScoringTables) {
   torch::manual_seed(1);
-  BackboneConfig config;
-  config.hidden = 4;
-  config.heads = 2;
-  config.max_len = 6;
-  SASRec backbone(config);
+  SASRec backbone(tiny_backbone());
   FusedItems consistent(semantic_table(10, 8), 4, 0.0, FaerecScoring::kConsistent);
   auto ids = at::tensor({0, 3, 4, 1, 2, 9}, at::kLong).view({2, 3});
   consistent.eval();
@@ -75,11 +80,7 @@ TEST(FaerecFusion, TheSemanticTableGetsNoGradient) {
 
 TEST(FaerecFusion, SummaryByItemGroup) {
   torch::manual_seed(1);
-  BackboneConfig config;
-  config.hidden = 4;
-  config.heads = 2;
-  config.max_len = 6;
-  SASRec backbone(config);
+  SASRec backbone(tiny_backbone());
   FusedItems items(semantic_table(4, 8), 4, 0.0, FaerecScoring::kConsistent);
   items.eval();
   // A gate that ignores its input: g = sigmoid(bias) = (1/2, 3/4, 1/2, 1/2).
@@ -92,7 +93,7 @@ TEST(FaerecFusion, SummaryByItemGroup) {
   ItemUserGroups groups;
   groups.item_train_count = {0, 1, 7, 60, 3};
   groups.is_head_item = {0, 0, 0, 1, 0};
-  const auto summary = summarise_fusion(items, backbone, config.max_len, groups);
+  const auto summary = summarise_fusion(items, backbone, tiny_backbone().max_len, groups);
   // head {3}, tail {1, 2, 4}, buckets 1-4 {1, 4}, 5-9 {2}, 50+ {3}; empty buckets left out.
   ASSERT_EQ(summary.size(), 5u);
   const std::vector<std::string> names{"head", "tail", "1-4", "5-9", "50+"};
