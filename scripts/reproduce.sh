@@ -54,6 +54,7 @@ for d in Beauty Toys_and_Games; do
     for scoring in consistent official; do
       $caudal train --data "$data/$d.txt" --out "runs/$n-faerec-$scoring" --method faerec --faerec-scoring $scoring \
         --semantic "runs/vec/$n.npy" --hidden 128 --dropout 0.4 --attn-dropout 0.4 --epochs 300 --warmup 60
+      $caudal inspect-fusion --run "runs/$n-faerec-$scoring"
     done
   fi
   # FAERec + TADA: TADA's second stage on the FAERec model.
@@ -63,7 +64,8 @@ for d in Beauty Toys_and_Games; do
   fi
 done
 
-# Other backbones on Beauty: GRU4Rec stage 1 (TADA's settings), LRURec plain and with FAERec (FAERec's settings),
+# Other backbones on Beauty: GRU4Rec stage 1 (TADA's settings), LRURec and FMLP-Rec plain and with FAERec
+# (FAERec's settings),
 # BERT4Rec (softmax over all items, its default loss).
 if want backbones; then
   $caudal train --data "$data/Beauty.txt" --out runs/beauty-bert-ce --model bert4rec --dropout 0.2 --attn-dropout 0.2 \
@@ -72,10 +74,12 @@ if want backbones; then
   # GRU4Rec as the official code trains it: its default dropout and validation start, random padded batches.
   $caudal train --data "$data/Beauty.txt" --out runs/beauty-gru-s1-d02-padded --model gru4rec --dropout 0.2 \
     --batching padded --epochs 500 --warmup 100
-  for m in plain faerec; do
-    extra=(); [ $m = faerec ] && extra=(--method faerec --semantic runs/vec/beauty.npy)
-    $caudal train --data "$data/Beauty.txt" --out "runs/beauty-lru-$m" --model lrurec "${extra[@]}" \
-      --hidden 128 --dropout 0.4 --attn-dropout 0.4 --epochs 300 --warmup 60
+  for model in lru:lrurec fmlp:fmlprec; do
+    for m in plain faerec; do
+      extra=(); [ $m = faerec ] && extra=(--method faerec --semantic runs/vec/beauty.npy)
+      $caudal train --data "$data/Beauty.txt" --out "runs/beauty-${model%%:*}-$m" --model "${model#*:}" "${extra[@]}" \
+        --hidden 128 --dropout 0.4 --attn-dropout 0.4 --epochs 300 --warmup 60 "${device[@]}"
+    done
   done
 fi
 # The official stage-1 weights of GRU4Rec and FMLP-Rec (Beauty), imported and evaluated, and TADA's second
@@ -95,6 +99,11 @@ if want official-backbones; then
     $caudal train --data "$data/Beauty.txt" --out runs/beauty-gru-s2-tada-official --init runs/beauty-gru-official-s1 \
       --model gru4rec --padding-row random --method tada --dropout 0.1 --rate-a 0.3 --rate-b 0.7 --epochs 500 --warmup 150 \
       "${device[@]}"
+    # FMLP-Rec (4 blocks, the official circular filter), TADA's FMLP-Rec settings; validation from epoch 40 rather
+    # than 100 to fit a CPU session (about 95 s per epoch at one thread).
+    $caudal train --data "$data/Beauty.txt" --out runs/beauty-fmlp-s2-tada-official --init runs/beauty-fmlp-official-s1 \
+      --model fmlprec --layers 4 --fmlp-filter circular --padding-row random --method tada --rate-a 0.61 --rate-b 0.81 \
+      --tada-th 0.6 --dropout 0.2 --epochs 500 --warmup 40 "${device[@]}"
   fi
 fi
 # One epoch of every backbone, plain and with each method (idle machine).
