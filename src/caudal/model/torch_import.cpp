@@ -45,9 +45,6 @@ at::Tensor caudal_item_table(const at::Tensor& official, bool keep_padding_row) 
   return table;
 }
 
-// caudal parameter name -> value, for each backbone the official code trains.
-// `get` throws naming the missing tensor.
-
 // What SASRec and FMLP-Rec share: the input layer (positions + LayerNorm)...
 template <typename Get>
 StateDict map_input_layer(Get get) {
@@ -64,6 +61,8 @@ void map_feed_forward(StateDict& mapped, Get get, const std::string& from, const
   mapped[to + "ff_norm." + k] = get(from + "intermediate.LayerNorm." + k);
 }
 
+// caudal parameter name -> value, for each backbone the official code trains.
+// `get` throws naming the missing tensor.
 template <typename Get>
 StateDict map_sasrec(const StateDict& state, Get get) {
   StateDict mapped = map_input_layer(get);
