@@ -41,16 +41,31 @@ void add_eval_options(CLI::App& cmd, EvalOptions& eval) {
   cmd.add_option("--eval-batch", eval.batch_size, "users per evaluation batch")->check(CLI::PositiveNumber);
 }
 
-int run_train(TrainConfig config, const std::string& out) {
+int run_train(TrainConfig config, const std::string& out, const TrainControl& control) {
   RunDirectory run(out);
+  if (!control.resume && run.has_resume_state())
+    throw Error(out + " holds an unfinished training (resume.pt): continue it with `caudal resume --run " + out +
+                "`, or choose another --out");
   make_logger(run.file("train.log"));
   set_compute_threads(config.threads);
   Dataset dataset(load_sequences(config.data), config.head_ratio);
-  auto result = train_and_test(config, dataset, run);
+  auto result = train_and_test(config, dataset, run, control);
+  if (result.paused) {
+    std::cout << fmt::format("\npaused after epoch {}; continue with: caudal resume --run {}\n", result.epochs, run.path());
+    return 0;
+  }
   print_tables(result.valid, result.test);
   std::cout << fmt::format("\nbest epoch {} of {}; {:.2f} s per training epoch; run in {}\n", result.best_epoch,
                            result.epochs, result.seconds_per_epoch, run.path());
   return 0;
+}
+
+// Continues an unfinished training from RUN/resume.pt with RUN/config.json.
+int run_resume(const std::string& run_path, int threads, int64_t pause_after) {
+  const RunDirectory run(run_path);
+  auto config = train_config_from_json(run.read_json("config.json"), run.file("config.json"));
+  if (threads > 0) config.threads = threads;
+  return run_train(config, run_path, TrainControl{true, pause_after});
 }
 
 // A model trained by the official PyTorch code, written as a run directory
@@ -217,6 +232,18 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   train->add_flag("--tada-mix-padding-states", tada.mix_padding_states,
                   "TADA: mix in the encoder's states at a partner's padded positions, as the official code (use with --padded)");
+  int64_t train_pause_after = 0;
+  const char* pause_help = "stop after this many epochs, resumable with `caudal resume` (for time-limited jobs)";
+  train->add_option("--pause-after", train_pause_after, pause_help)->check(CLI::PositiveNumber);
+
+  // resume
+  std::string resume_run;
+  int resume_threads = 0;
+  int64_t resume_pause_after = 0;
+  auto* resume = app.add_subcommand("resume", "continue an unfinished training (killed or paused) where its last epoch ended");
+  resume->add_option("--run", resume_run, "run directory of the training")->required()->check(CLI::ExistingDirectory);
+  resume->add_option("--threads", resume_threads, "default: the training's")->check(CLI::PositiveNumber);
+  resume->add_option("--pause-after", resume_pause_after, pause_help)->check(CLI::PositiveNumber);
 
   // eval
   std::string eval_run, eval_data, eval_device = "cpu";
@@ -337,8 +364,9 @@ int main(int argc, char** argv) {
       config.faerec.scoring = parse_faerec_scoring(faerec_scoring);
       config.eval.max_len = config.backbone.max_len;
       config.eval.seed = config.seed;
-      return run_train(config, train_out);
+      return run_train(config, train_out, TrainControl{false, train_pause_after});
     }
+    if (*resume) return run_resume(resume_run, resume_threads, resume_pause_after);
     if (*eval) {
       if (!eval_method.empty()) {
         if (eval_data.empty() || eval_semantic.empty() || eval_out.empty())

@@ -39,6 +39,10 @@ expect_error "config.json: not found" "$caudal" eval --run "$tmp/notarun"
 expect_error "was trained with --padding-row zero" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run2" --init "$tmp/run" --hidden 8 --padding-row random --epochs 1
 expect_error "--padding-row must be zero or random" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run2" --padding-row learned --epochs 1
 expect_error "has no FAERec fusion to inspect" "$caudal" inspect-fusion --run "$tmp/run"
+expect_error "resume.pt: not found" "$caudal" resume --run "$tmp/run"
+"$caudal" train --data "$tmp/ok.txt" --out "$tmp/paused" --epochs 3 --hidden 8 --pause-after 1 >/dev/null 2>&1 || { echo "FAIL: paused training run"; failures=$((failures + 1)); }
+expect_error "holds an unfinished training (resume.pt): continue it with" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/paused" --epochs 3 --hidden 8
+"$caudal" resume --run "$tmp/paused" >/dev/null 2>&1 && [ -f "$tmp/paused/metrics.json" ] || { echo "FAIL: resume of a paused run"; failures=$((failures + 1)); }
 head -c 100 "$tmp/run/model.pt" >"$tmp/cut.pt" && mv "$tmp/cut.pt" "$tmp/run/model.pt"
 expect_error "model.pt: checkpoint is damaged, truncated" "$caudal" eval --run "$tmp/run"
 printf 'user,item,rating,timestamp\nu1,i1,5\n' >"$tmp/log.csv"

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
+#include <torch/utils.h>
 
 #include <cmath>
 #include <filesystem>
@@ -189,6 +190,81 @@ TEST(EndToEnd, SameSeedSameMetricsAtOneThread) {
   config.seed = 4;
   auto c = train_and_test(config, ds, RunDirectory(dir.file("c")));
   EXPECT_NE(to_json(a.test), to_json(c.test));
+}
+
+// A training stopped after any epoch and resumed in a fresh state (another
+// global seed, as a new process would have) ends exactly where one
+// uninterrupted training ends: same best epoch, same metrics, same weights.
+TEST(EndToEnd, PausedAndResumedTrainingEqualsAnUninterruptedOne) {
+  set_compute_threads(1);
+  make_logger("");
+  auto ds = cyclic_walks(150, 40, 8);
+  auto config = small_run();
+  config.epochs = 7;
+  config.warmup = 2;
+  config.lr = 1e-3;    // far from converged, so any difference would show
+  config.backbone.dropout = 0.3;  // dropout masks come from the generator state the resume restores
+  TempDir dir;
+  RunDirectory whole(dir.file("whole")), pieces(dir.file("pieces"));
+  const auto expected = train_and_test(config, ds, whole);
+  EXPECT_FALSE(whole.has_resume_state());
+
+  auto first = train_and_test(config, ds, pieces, TrainControl{false, 3});
+  EXPECT_TRUE(first.paused);
+  EXPECT_TRUE(pieces.has_resume_state());
+  EXPECT_FALSE(std::filesystem::exists(pieces.file("metrics.json")));
+  torch::manual_seed(12345);
+  EXPECT_TRUE(train_and_test(config, ds, pieces, TrainControl{true, 2}).paused);
+  torch::manual_seed(54321);
+  const auto resumed = train_and_test(config, ds, pieces, TrainControl{true, 0});
+  EXPECT_FALSE(resumed.paused);
+  EXPECT_FALSE(pieces.has_resume_state());
+
+  EXPECT_EQ(resumed.best_epoch, expected.best_epoch);
+  EXPECT_EQ(resumed.epochs, expected.epochs);
+  EXPECT_EQ(to_json(resumed.test), to_json(expected.test));
+  EXPECT_EQ(to_json(resumed.valid), to_json(expected.valid));
+  auto a = build_model(config, ds.num_items()), b = build_model(config, ds.num_items());
+  whole.load_checkpoint(*a);
+  pieces.load_checkpoint(*b);
+  const auto pa = a->named_parameters(), pb = b->named_parameters();
+  for (const auto& p : pa) EXPECT_TRUE(at::equal(p.value(), pb[p.key()])) << p.key();
+
+  // A finished run has nothing to resume, and says so.
+  try {
+    train_and_test(config, ds, pieces, TrainControl{true, 0});
+    ADD_FAILURE() << "resuming a finished run did not throw";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("resume.pt: not found"), std::string::npos) << e.what();
+  }
+}
+
+TEST(EndToEnd, DamagedResumeStateIsAClearError) {
+  set_compute_threads(1);
+  make_logger("");
+  auto ds = cyclic_walks(100, 30, 9);
+  auto config = small_run();
+  config.epochs = 3;
+  TempDir dir;
+  RunDirectory run(dir.file("run"));
+  train_and_test(config, ds, run, TrainControl{false, 1});
+  const auto size = std::filesystem::file_size(run.file("resume.pt"));
+  std::filesystem::resize_file(run.file("resume.pt"), size / 2);
+  try {
+    train_and_test(config, ds, run, TrainControl{true, 0});
+    ADD_FAILURE() << "a truncated resume.pt was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("resume.pt: checkpoint is damaged, truncated"), std::string::npos) << e.what();
+  }
+  // Another model size than the one that wrote it.
+  train_and_test(config, ds, RunDirectory(dir.file("other")), TrainControl{false, 1});
+  config.backbone.hidden = 16;
+  try {
+    train_and_test(config, ds, RunDirectory(dir.file("other")), TrainControl{true, 0});
+    ADD_FAILURE() << "a resume.pt of another model size was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("in the model (another dataset or model size?)"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

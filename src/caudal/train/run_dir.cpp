@@ -3,11 +3,14 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <ATen/Context.h>
 #include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "caudal/core/atomic_file.h"
@@ -35,32 +38,22 @@ nlohmann::json RunDirectory::read_json(const std::string& name) const {
   }
 }
 
+namespace {
+
+constexpr const char* kResumeFile = "resume.pt";
+
 // Checkpoints are a flat archive of every parameter and buffer under its
 // dotted name. LibTorch's Module::load would silently adopt a tensor of
 // another shape (a checkpoint of another dataset or width); reading names
 // ourselves lets us check each one and say which does not match. Tensors are
 // stored on the CPU and copied onto the model's device when read, so a model
 // trained on a GPU loads in a CPU-only build (and the other way round).
-void RunDirectory::save_checkpoint(torch::nn::Module& module, const std::string& name) const {
-  write_atomically(file(name), [&](const std::string& tmp) {
-    torch::serialize::OutputArchive archive;
-    for (const auto& p : module.named_parameters(/*recurse=*/true)) archive.write(p.key(), p.value().to(at::kCPU));
-    for (const auto& b : module.named_buffers(/*recurse=*/true)) archive.write(b.key(), b.value().to(at::kCPU), /*is_buffer=*/true);
-    archive.save_to(tmp);
-  });
+void write_module(torch::serialize::OutputArchive& archive, torch::nn::Module& module) {
+  for (const auto& p : module.named_parameters(/*recurse=*/true)) archive.write(p.key(), p.value().to(at::kCPU));
+  for (const auto& b : module.named_buffers(/*recurse=*/true)) archive.write(b.key(), b.value().to(at::kCPU), /*is_buffer=*/true);
 }
 
-void RunDirectory::load_checkpoint(torch::nn::Module& module, const std::string& name) const {
-  const std::string path = file(name);
-  if (!std::filesystem::exists(path)) throw Error(path + ": checkpoint not found");
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path, at::kCPU);
-  } catch (const c10::Error& e) {
-    // LibTorch's message is long and internal; keep its first line.
-    std::string what = e.what_without_backtrace();
-    throw Error(path + ": checkpoint is damaged, truncated or not a caudal checkpoint: " + what.substr(0, what.find('\n')));
-  }
+void read_module(torch::serialize::InputArchive& archive, torch::nn::Module& module, const std::string& path) {
   auto restore = [&](const std::string& key, at::Tensor& target, bool is_buffer) {
     at::Tensor stored;
     if (!archive.try_read(key, stored, is_buffer)) throw Error(path + ": checkpoint has no tensor '" + key + "'");
@@ -72,6 +65,94 @@ void RunDirectory::load_checkpoint(torch::nn::Module& module, const std::string&
   };
   for (auto& p : module.named_parameters(true)) restore(p.key(), p.value(), false);
   for (auto& b : module.named_buffers(true)) restore(b.key(), b.value(), true);
+}
+
+void open_archive(torch::serialize::InputArchive& archive, const std::string& path, const c10::Device& device) {
+  if (!std::filesystem::exists(path)) throw Error(path + ": checkpoint not found");
+  try {
+    archive.load_from(path, device);
+  } catch (const c10::Error& e) {
+    // LibTorch's message is long and internal; keep its first line.
+    std::string what = e.what_without_backtrace();
+    throw Error(path + ": checkpoint is damaged, truncated or not a caudal checkpoint: " + what.substr(0, what.find('\n')));
+  }
+}
+
+}  // namespace
+
+void RunDirectory::save_checkpoint(torch::nn::Module& module, const std::string& name) const {
+  write_atomically(file(name), [&](const std::string& tmp) {
+    torch::serialize::OutputArchive archive;
+    write_module(archive, module);
+    archive.save_to(tmp);
+  });
+}
+
+void RunDirectory::load_checkpoint(torch::nn::Module& module, const std::string& name) const {
+  const std::string path = file(name);
+  torch::serialize::InputArchive archive;
+  open_archive(archive, path, at::kCPU);
+  read_module(archive, module, path);
+}
+
+void RunDirectory::save_resume_state(torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
+                                     const TrainProgress& progress, const c10::Device& device) const {
+  write_atomically(file(kResumeFile), [&](const std::string& tmp) {
+    torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
+    write_module(model_archive, model);
+    archive.write("model", model_archive);
+    optimizer.save(optimizer_archive);
+    archive.write("optimizer", optimizer_archive);
+    archive.write("generator", at::globalContext().defaultGenerator(device).get_state());
+    archive.write("next_epoch", c10::IValue(progress.next_epoch));
+    archive.write("best_epoch", c10::IValue(progress.best_epoch));
+    archive.write("best_score", c10::IValue(progress.best_score));
+    archive.write("since_best", c10::IValue(progress.since_best));
+    archive.write("train_seconds", c10::IValue(progress.train_seconds));
+    archive.save_to(tmp);
+  });
+}
+
+TrainProgress RunDirectory::load_resume_state(torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                                              const c10::Device& device) const {
+  const std::string path = file(kResumeFile);
+  if (!std::filesystem::exists(path))
+    throw Error(path + ": not found; a run has it from its first epoch until it finishes (metrics.json)");
+  torch::serialize::InputArchive archive, model_archive, optimizer_archive;
+  open_archive(archive, path, device);
+  auto read_value = [&](const char* key) {
+    c10::IValue value;
+    if (!archive.try_read(key, value)) throw Error(path + ": resume state has no '" + std::string(key) + "'");
+    return value;
+  };
+  TrainProgress progress;
+  at::Tensor generator_state;
+  try {
+    if (!archive.try_read("model", model_archive)) throw Error(path + ": resume state has no model");
+    read_module(model_archive, model, path);
+    if (!archive.try_read("optimizer", optimizer_archive)) throw Error(path + ": resume state has no optimiser");
+    optimizer.load(optimizer_archive);
+    if (!archive.try_read("generator", generator_state)) throw Error(path + ": resume state has no generator state");
+    progress.next_epoch = read_value("next_epoch").toInt();
+    progress.best_epoch = read_value("best_epoch").toInt();
+    progress.best_score = read_value("best_score").toDouble();
+    progress.since_best = read_value("since_best").toInt();
+    progress.train_seconds = read_value("train_seconds").toDouble();
+    at::Generator generator = at::globalContext().defaultGenerator(device);  // a handle to the global one
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(generator_state.to(at::kCPU));
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    throw Error(path + ": resume state does not fit this run: " + what.substr(0, what.find('\n')));
+  }
+  return progress;
+}
+
+bool RunDirectory::has_resume_state() const { return std::filesystem::exists(file(kResumeFile)); }
+
+void RunDirectory::remove_resume_state() const {
+  std::error_code ignored;  // already gone is fine
+  std::filesystem::remove(file(kResumeFile), ignored);
 }
 
 std::shared_ptr<spdlog::logger> make_logger(const std::string& log_path) {

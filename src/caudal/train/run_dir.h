@@ -1,5 +1,6 @@
 // The run directory (--out DIR): config.json, train.log, model.pt (the best
-// checkpoint) and metrics.json. Every file is written atomically, so an
+// checkpoint), metrics.json, and while training is unfinished resume.pt (the
+// state after the latest epoch). Every file is written atomically, so an
 // interrupted run never leaves a half-written checkpoint or metrics file.
 #pragma once
 
@@ -14,8 +15,24 @@ class logger;
 namespace torch::nn {
 class Module;
 }
+namespace torch::optim {
+class Optimizer;
+}
+namespace c10 {
+struct Device;
+}
 
 namespace caudal {
+
+// Where a training stands after an epoch: enough, with the model, the
+// optimiser and the random generator, to continue it as if never stopped.
+struct TrainProgress {
+  int64_t next_epoch = 0;   // 0-based index of the epoch to run next
+  int64_t best_epoch = -1;  // 1-based; -1 before the first validation
+  double best_score = -1;   // validation NDCG@20 of best_epoch
+  int64_t since_best = 0;   // validations without improvement
+  double train_seconds = 0;  // training time so far, validation excluded
+};
 
 class RunDirectory {
  public:
@@ -33,6 +50,18 @@ class RunDirectory {
   // Throws caudal::Error naming the file if it is missing, truncated or does
   // not match the module's parameters.
   void load_checkpoint(torch::nn::Module& module, const std::string& name = "model.pt") const;
+
+  // resume.pt: the model, the optimiser's state, the random generator of
+  // `device` (dropout masks; every other random choice is drawn per epoch
+  // from the seed) and the progress, in one file so they always agree.
+  void save_resume_state(torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
+                         const TrainProgress& progress, const c10::Device& device) const;
+  // Restores what save_resume_state wrote; throws caudal::Error naming the
+  // file if it is missing, damaged or does not match the model.
+  TrainProgress load_resume_state(torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+                                  const c10::Device& device) const;
+  bool has_resume_state() const;
+  void remove_resume_state() const;
 
  private:
   std::string path_;

@@ -138,7 +138,8 @@ EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher,
   return sums;
 }
 
-TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run) {
+TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run,
+                           const TrainControl& control) {
   auto log = spdlog::default_logger();
   const auto device = parse_device(config.device);
   if (config.epochs < 1) throw Error("--epochs must be at least 1");
@@ -151,7 +152,7 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
   effective.batching = trim ? "bucketed" : "padded";
   run.write_json("config.json", to_json(effective));
 
-  if (!config.init.empty()) {
+  if (!config.init.empty() && !control.resume) {
     if (!std::filesystem::is_directory(config.init)) throw Error("--init " + config.init + ": no such run directory");
     const RunDirectory init_run(config.init);
     const auto init_config = train_config_from_json(init_run.read_json("config.json"), init_run.file("config.json"));
@@ -178,46 +179,69 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
             config.backbone.dropout, config.backbone.attn_dropout, trim ? "trimmed" : "padded");
 
   TrainResult result;
-  double best_score = -1, train_seconds = 0;
-  int64_t since_best = 0;
-  for (int64_t epoch = 0; epoch < config.epochs; ++epoch) {
+  TrainProgress progress;
+  if (control.resume) {
+    progress = run.load_resume_state(*model, optimizer, device);
+    result.best_epoch = progress.best_epoch;
+    result.epochs = progress.next_epoch;
+    log->info("resumed after epoch {} (best epoch {}, validation NDCG@20 {:.4f})", progress.next_epoch,
+              progress.best_epoch, progress.best_score);
+  }
+  // A run killed between its early stop and metrics.json has nothing left to train.
+  bool stopped_early = progress.since_best >= config.patience;
+  const int64_t first_epoch = progress.next_epoch;
+  for (int64_t epoch = first_epoch; epoch < config.epochs && !stopped_early; ++epoch) {
+    if (control.pause_after > 0 && epoch - first_epoch >= control.pause_after) break;
     const auto start = Clock::now();
     const auto losses = train_one_epoch(*model, batcher, optimizer, epoch, device, methods, options);
     const double loss = losses.front().second;
     const double seconds = seconds_since(start);
-    train_seconds += seconds;
+    progress.train_seconds += seconds;
     result.epochs = epoch + 1;
     if (!std::isfinite(loss))
       throw Error(fmt::format("training diverged: loss is {} at epoch {}; the best checkpoint so far is kept in {}", loss,
                               epoch + 1, run.file("model.pt")));
-    const double eta = (train_seconds / static_cast<double>(epoch + 1)) * static_cast<double>(config.epochs - epoch - 1);
+    const double eta = (progress.train_seconds / static_cast<double>(epoch + 1)) * static_cast<double>(config.epochs - epoch - 1);
     std::string parts;
     if (losses.size() > 2)
       for (size_t i = 1; i < losses.size(); ++i) parts += fmt::format("{}{} {:.4f}", i > 1 ? ", " : " (", losses[i].first, losses[i].second);
     log->info("epoch {:>4}/{} loss {:.4f}{} {:.2f}s (ETA at most {})", epoch + 1, config.epochs, loss,
               parts.empty() ? "" : parts + ")", seconds, format_duration(eta));
     const bool last = epoch + 1 == config.epochs;
-    if (epoch + 1 <= config.warmup && !last) continue;
-    auto valid = evaluate(*model, dataset, Stage::kValid, eval, device);
-    const double score = valid.overall.ndcg_at(20);
-    const bool improved = score > best_score;
-    log->info("  valid {}{}", short_metrics(valid.overall), improved ? " (best)" : "");
-    if (improved) {
-      best_score = score;
-      result.best_epoch = epoch + 1;
-      result.valid = valid;
-      since_best = 0;
-      run.save_checkpoint(*model);
-    } else if (++since_best >= config.patience) {
-      log->info("early stop: no better validation NDCG@20 for {} validations", config.patience);
-      break;
+    if (epoch + 1 > config.warmup || last) {
+      auto valid = evaluate(*model, dataset, Stage::kValid, eval, device);
+      const double score = valid.overall.ndcg_at(20);
+      const bool improved = score > progress.best_score;
+      log->info("  valid {}{}", short_metrics(valid.overall), improved ? " (best)" : "");
+      if (improved) {
+        progress.best_score = score;
+        progress.best_epoch = result.best_epoch = epoch + 1;
+        result.valid = valid;
+        progress.since_best = 0;
+        run.save_checkpoint(*model);
+      } else if (++progress.since_best >= config.patience) {
+        log->info("early stop: no better validation NDCG@20 for {} validations", config.patience);
+        stopped_early = true;
+      }
     }
+    progress.next_epoch = epoch + 1;
+    run.save_resume_state(*model, optimizer, progress, device);
   }
-  result.seconds_per_epoch = train_seconds / static_cast<double>(result.epochs);
+  const bool finished = stopped_early || progress.next_epoch >= config.epochs;
+  if (!finished) {
+    result.paused = true;
+    log->info("paused after epoch {}; continue with: caudal resume --run {}", progress.next_epoch, run.path());
+    return result;
+  }
+  result.seconds_per_epoch = progress.train_seconds / static_cast<double>(result.epochs);
 
   run.load_checkpoint(*model);
+  // A resumed run whose best epoch came before the resume re-validates it
+  // (evaluation is deterministic, so the numbers are those logged then).
+  if (control.resume && result.valid.overall.users == 0) result.valid = evaluate(*model, dataset, Stage::kValid, eval, device);
   result.test = evaluate(*model, dataset, Stage::kTest, eval, device);
   run.write_json("metrics.json", metrics_json(result));
+  run.remove_resume_state();
   log->info("best epoch {} of {}, {:.2f}s per training epoch", result.best_epoch, result.epochs, result.seconds_per_epoch);
   return result;
 }

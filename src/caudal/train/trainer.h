@@ -2,6 +2,8 @@
 // softmax over all items, --loss ce),
 // Adam, validation every epoch after `warmup`, early stopping on validation
 // NDCG@20, the best checkpoint written atomically, reloaded and tested once.
+// After every epoch the whole training state goes to resume.pt, so a stopped
+// run continues (TrainControl::resume) exactly as if it had never stopped.
 #pragma once
 
 #include <memory>
@@ -24,6 +26,12 @@ struct TrainResult {
   int64_t best_epoch = -1;  // 1-based
   int64_t epochs = 0;       // epochs run
   double seconds_per_epoch = 0;  // training time only, validation excluded
+  bool paused = false;  // stopped by TrainControl::pause_after: no test yet, resumable
+};
+
+struct TrainControl {
+  bool resume = false;      // continue from the run directory's resume.pt (config.init is then not read)
+  int64_t pause_after = 0;  // > 0: stop after this many epochs of this call, leaving the run resumable
 };
 
 // Whether training uses trimmed, length-bucketed batches: config.batching
@@ -56,8 +64,10 @@ EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher,
                             int64_t epoch, const c10::Device& device, std::vector<std::unique_ptr<Method>>& methods,
                             const EpochOptions& options);
 
-// Trains, writes config.json, model.pt, metrics.json and train.log in `run`.
-TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run);
+// Trains, writes config.json, model.pt, resume.pt (removed when training
+// ends), metrics.json and train.log in `run`.
+TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run,
+                           const TrainControl& control = {});
 
 // metrics.json as the contract describes it.
 nlohmann::json metrics_json(const TrainResult& result);
