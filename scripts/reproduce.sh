@@ -104,6 +104,16 @@ if want official-backbones; then
     $caudal train --data "$data/Beauty.txt" --out runs/beauty-fmlp-s2-tada-official --init runs/beauty-fmlp-official-s1 \
       --model fmlprec --layers 4 --fmlp-filter circular --padding-row random --method tada --rate-a 0.61 --rate-b 0.81 \
       --tada-th 0.6 --dropout 0.2 --epochs 500 --warmup 40 "${device[@]}"
+    # The same with the official validation start (epoch 100): about three hours of one core, so on a CPU it may
+    # take several sittings: stop it at any time and continue with `caudal resume --run DIR`.
+    fmlp_w100=runs/beauty-fmlp-s2-tada-w100
+    if [ -f $fmlp_w100/resume.pt ]; then
+      $caudal resume --run $fmlp_w100
+    else
+      $caudal train --data "$data/Beauty.txt" --out $fmlp_w100 --init runs/beauty-fmlp-official-s1 \
+        --model fmlprec --layers 4 --fmlp-filter circular --padding-row random --method tada --rate-a 0.61 --rate-b 0.81 \
+        --tada-th 0.6 --dropout 0.2 --epochs 500 --warmup 100 "${device[@]}"
+    fi
   fi
 fi
 # One epoch of every backbone, plain and with each method (idle machine).

@@ -184,8 +184,10 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
     progress = run.load_resume_state(*model, optimizer, device);
     result.best_epoch = progress.best_epoch;
     result.epochs = progress.next_epoch;
-    log->info("resumed after epoch {} (best epoch {}, validation NDCG@20 {:.4f})", progress.next_epoch,
-              progress.best_epoch, progress.best_score);
+    log->info("resumed after epoch {} ({})", progress.next_epoch,
+              progress.best_epoch < 0 ? std::string("not validated yet")
+                                      : fmt::format("best epoch {}, validation NDCG@20 {:.4f}", progress.best_epoch,
+                                                    progress.best_score));
   }
   // A run killed between its early stop and metrics.json has nothing left to train.
   bool stopped_early = progress.since_best >= config.patience;
