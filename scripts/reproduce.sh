@@ -56,6 +56,11 @@ for d in Beauty Toys_and_Games; do
         --semantic "runs/vec/$n.npy" --hidden 128 --dropout 0.4 --attn-dropout 0.4 --epochs 300 --warmup 60
       $caudal inspect-fusion --run "runs/$n-faerec-$scoring"
     done
+    # The same with a softmax over all items, and plain SASRec with it at the same settings as the control.
+    $caudal train --data "$data/$d.txt" --out "runs/$n-faerec-ce" --method faerec --semantic "runs/vec/$n.npy" \
+      --hidden 128 --dropout 0.4 --attn-dropout 0.4 --epochs 300 --warmup 60 --loss ce
+    $caudal train --data "$data/$d.txt" --out "runs/$n-sasrec-ce" --hidden 128 --dropout 0.4 --attn-dropout 0.4 \
+      --epochs 300 --warmup 60 --loss ce
   fi
   # FAERec + TADA: TADA's second stage on the FAERec model.
   if want combined; then
