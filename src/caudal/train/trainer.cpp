@@ -182,8 +182,6 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
   TrainProgress progress;
   if (control.resume) {
     progress = run.load_resume_state(*model, optimizer, device);
-    result.best_epoch = progress.best_epoch;
-    result.epochs = progress.next_epoch;
     log->info("resumed after epoch {} ({})", progress.next_epoch,
               progress.best_epoch < 0 ? std::string("not validated yet")
                                       : fmt::format("best epoch {}, validation NDCG@20 {:.4f}", progress.best_epoch,
@@ -199,7 +197,6 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
     const double loss = losses.front().second;
     const double seconds = seconds_since(start);
     progress.train_seconds += seconds;
-    result.epochs = epoch + 1;
     if (!std::isfinite(loss))
       throw Error(fmt::format("training diverged: loss is {} at epoch {}; the best checkpoint so far is kept in {}", loss,
                               epoch + 1, run.file("model.pt")));
@@ -217,7 +214,7 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
       log->info("  valid {}{}", short_metrics(valid.overall), improved ? " (best)" : "");
       if (improved) {
         progress.best_score = score;
-        progress.best_epoch = result.best_epoch = epoch + 1;
+        progress.best_epoch = epoch + 1;
         result.valid = valid;
         progress.since_best = 0;
         run.save_checkpoint(*model);
@@ -229,6 +226,8 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
     progress.next_epoch = epoch + 1;
     run.save_resume_state(*model, optimizer, progress, device);
   }
+  result.epochs = progress.next_epoch;
+  result.best_epoch = progress.best_epoch;
   const bool finished = stopped_early || progress.next_epoch >= config.epochs;
   if (!finished) {
     result.paused = true;
