@@ -36,14 +36,7 @@ int run_epoch_benchmark(const EpochBenchRequest& request) {
       std::replace(config.method.begin(), config.method.end(), '+', ',');
       if (config.method.find("faerec") != std::string::npos && config.faerec.semantic.empty())
         throw Error("bench-epoch: variant '" + variant + "' needs --semantic");
-      std::shared_ptr<SequentialRecommender> model;
-      try {
-        model = build_model(config, dataset.num_items());
-      } catch (const Error& e) {  // a combination that does not apply (TADA on BERT4Rec): say so, go on
-        std::cout << fmt::format("{:<10} {:<13} {:>8} {:>12}  ({})\n", model_name, variant, "-", "n/a", e.what());
-        results.push_back({{"backbone", model_name}, {"variant", variant}, {"not_applicable", e.what()}});
-        continue;
-      }
+      auto model = build_model(config, dataset.num_items());
       model->to(device);
       const bool trim = uses_bucketed_batches(config, model->backbone());
       auto methods = make_methods(config, dataset, work, trim);

@@ -32,7 +32,6 @@ expect_error "multiple of --heads" "$caudal" train --data "$tmp/ok.txt" --out "$
 expect_error "unknown --model 'nope'" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run" --model nope --epochs 1
 expect_error "--device must be cpu or cuda" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run" --device tpu --epochs 1
 expect_error "not a PyTorch state dict" "$caudal" import --weights "$tmp/ok.txt" --data "$tmp/ok.txt" --out "$tmp/imported"
-expect_error "does not apply to --model bert4rec" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run" --model bert4rec --method tada --epochs 1
 mkdir -p "$tmp/notarun"
 expect_error "config.json: not found" "$caudal" eval --run "$tmp/notarun"
 "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run" --epochs 1 --hidden 8 >/dev/null 2>&1 || { echo "FAIL: tiny training run"; failures=$((failures + 1)); }

@@ -149,11 +149,12 @@ TEST(EndToEnd, SoftmaxLossLearnsAndIsRecorded) {
   EXPECT_THROW(train_and_test(config, ds, RunDirectory(dir.file("bad"))), Error);
 }
 
-// Every other backbone learns the same rule, plain and with FAERec (the
-// masked-item BERT4Rec through its mask token, FMLP-Rec on padded batches).
+// Every other backbone learns the same rule, plain, with FAERec and with
+// TADA's second stage (the masked-item BERT4Rec through its mask token and
+// masked views, FMLP-Rec on padded batches).
 class EveryBackbone : public ::testing::TestWithParam<std::string> {};
 
-TEST_P(EveryBackbone, LearnsANextItemRulePlainAndWithFaerec) {
+TEST_P(EveryBackbone, LearnsANextItemRulePlainWithFaerecAndWithTada) {
   set_compute_threads(1);
   make_logger("");
   auto ds = cyclic_walks(300, 50, 7);
@@ -171,6 +172,15 @@ TEST_P(EveryBackbone, LearnsANextItemRulePlainAndWithFaerec) {
   config.epochs = 15;
   auto faerec = train_and_test(config, ds, RunDirectory(dir.file("faerec")));
   EXPECT_GE(faerec.test.overall.hr_at(10), 0.8);
+  config.method = "tada";
+  config.faerec.semantic = "";
+  config.init = dir.file("plain");
+  config.epochs = 3;
+  config.tada.lis.threshold = 0.05;
+  RunDirectory tada_run(dir.file("tada"));
+  auto tada = train_and_test(config, ds, tada_run);
+  EXPECT_GE(tada.test.overall.hr_at(10), 0.8);
+  EXPECT_TRUE(std::filesystem::exists(tada_run.file("tada_candidates.json")));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backbones, EveryBackbone, ::testing::Values("gru4rec", "fmlprec", "lrurec", "bert4rec"));

@@ -292,17 +292,6 @@ TEST(BERT4Rec, QueriesEndWithTheMaskTokenWhichIsNeverRanked) {
   EXPECT_EQ(model->score_all(model->encode_last(ids)).size(1), items + 1);
 }
 
-TEST(BERT4Rec, TadaIsRefusedWithAReason) {
-  auto config = bert4rec_config();
-  config.method = "tada";
-  try {
-    build_model(config, 30);
-    FAIL() << "expected an error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("bidirectional"), std::string::npos);
-  }
-}
-
 }  // namespace
 }  // namespace caudal
 

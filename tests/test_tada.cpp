@@ -259,6 +259,56 @@ TEST(TadaBatch, SameSeedSameAugmentedBatch) {
   EXPECT_TRUE(at::equal(a.view2.gt(0), a.view1.gt(0)));
 }
 
+// A masked-item model's views: both masked at the same positions, each scored
+// there against its own items, which differ only where an operator put a
+// candidate in view 2; with rates 0 the views are the window itself.
+TEST(TadaBatch, MaskedItemViewsShareTheirMaskAndKeepTheirOwnItems) {
+  auto ds = testing::dataset_from(random_sequences(40, 30, 11));
+  TadaPreparation prep;
+  prep.tail_preference = tail_preference(ds);
+  prep.candidates = cooccurrence_sets(recent_training_parts(ds, 20), ds.groups().is_head_item, ds.num_items());
+  TrainBatcher batcher(ds, BatchOptions{20, 40, false}, 1);
+  auto window = batcher.epoch(0).front();
+  const int64_t mask_token = ds.num_items() + 1;
+  auto views_of = [&](double rate) {
+    TadaOptions options;
+    options.augment.max_len = 20;
+    options.augment.rate_a = options.augment.rate_b = rate;
+    options.mask_ratio = 0.3;
+    auto rng = make_rng(2, 4, 0);
+    return Tada(prep, ds.groups().is_head_item, options, false).masked_views(window, mask_token, rng);
+  };
+  // The item a view holds at each position, the mask undone.
+  auto unmasked = [&](const at::Tensor& view, const at::Tensor& targets) {
+    return at::where(view.eq(mask_token), targets, view);
+  };
+  auto plain = views_of(0.0);
+  EXPECT_TRUE(at::equal(unmasked(plain.view1, plain.targets), window.targets));
+  EXPECT_TRUE(at::equal(unmasked(plain.view2, plain.targets2), window.targets));
+
+  auto v = views_of(1.0);
+  const auto mask = v.view1.eq(mask_token);
+  EXPECT_TRUE(at::equal(mask, v.view2.eq(mask_token)));
+  EXPECT_TRUE(at::equal(mask, v.targets.gt(0)));
+  EXPECT_TRUE(at::equal(mask, v.targets2.gt(0)));
+  EXPECT_TRUE(at::equal(mask, v.negatives.gt(0)));
+  EXPECT_TRUE(at::all(mask.any(1)).item<bool>()) << "every row trains on something";
+  auto items1 = unmasked(v.view1, v.targets), items2 = unmasked(v.view2, v.targets2);
+  EXPECT_TRUE(at::equal(items1.gt(0), items2.gt(0)));
+  int64_t replaced = 0, masked_replaced = 0;
+  for (int64_t r = 0; r < items1.size(0); ++r)
+    for (int64_t c = 0; c < items1.size(1); ++c) {
+      const int64_t a = items1[r][c].item<int64_t>(), b = items2[r][c].item<int64_t>();
+      if (a == b) continue;
+      ++replaced;
+      masked_replaced += mask[r][c].item<bool>() ? 1 : 0;
+      const auto& candidates = prep.candidates[a];
+      EXPECT_NE(std::find(candidates.begin(), candidates.end(), b), candidates.end()) << a << " -> " << b;
+    }
+  EXPECT_GT(replaced, 0);
+  EXPECT_GT(masked_replaced, 0) << "some masked positions have different targets in the two views";
+}
+
 }  // namespace
 }  // namespace caudal
 

@@ -22,8 +22,11 @@ namespace caudal {
 // What one training step offers a method.
 struct TrainingStep {
   SequentialRecommender& model;
-  const TrainBatch& batch;  // on the CPU, as the batcher built it
-  at::Tensor inputs, targets, negatives;  // the same, on the training device
+  const TrainBatch& batch;  // on the CPU, as the batcher built it (next-item form)
+  // What the model trains on, on the training device: the batch itself, or
+  // for a masked-item model (model.mask_token() != 0) its masked rewrite
+  // (train/cloze.h).
+  at::Tensor inputs, targets, negatives;
   at::Tensor hidden;        // model.encode(inputs): [B, T, d]
   at::Tensor target_vectors, negative_vectors;  // model.items().output(targets / negatives)
   std::mt19937_64& rng;     // this epoch's stream for the method's random choices

@@ -81,6 +81,7 @@ std::vector<std::unique_ptr<Method>> make_methods(const TrainConfig& config, con
     if (name == "tada") {
       TadaOptions options = config.tada;
       options.augment.max_len = config.backbone.max_len;
+      options.mask_ratio = config.mask_ratio;
       methods.push_back(std::make_unique<Tada>(tada_preparation(config, dataset, run), dataset.groups().is_head_item,
                                                options, trim));
     }

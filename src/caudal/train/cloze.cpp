@@ -6,29 +6,26 @@
 
 namespace caudal {
 
-TrainBatch masked_item_batch(const TrainBatch& batch, int64_t mask_token, double ratio, std::mt19937_64& rng) {
+at::Tensor draw_item_mask(const at::Tensor& items, double ratio, std::mt19937_64& rng) {
   if (!(ratio > 0 && ratio <= 1)) throw Error("--mask-ratio must be in (0, 1]");
-  TrainBatch out{batch.targets.clone(), at::zeros_like(batch.targets), at::zeros_like(batch.negatives), batch.users};
-  const int64_t rows = batch.targets.size(0), width = batch.targets.size(1);
-  auto items = batch.targets.accessor<int64_t, 2>();
-  auto negatives = batch.negatives.accessor<int64_t, 2>();
-  auto inputs = out.inputs.accessor<int64_t, 2>();
-  auto targets = out.targets.accessor<int64_t, 2>();
-  auto out_negatives = out.negatives.accessor<int64_t, 2>();
-  std::bernoulli_distribution masked(ratio);
+  auto mask = at::zeros(items.sizes(), at::kBool);
+  const int64_t rows = items.size(0), width = items.size(1);
+  auto item = items.accessor<int64_t, 2>();
+  auto masked = mask.accessor<bool, 2>();
+  std::bernoulli_distribution draw(ratio);
   for (int64_t r = 0; r < rows; ++r) {
     bool any = false;
-    auto mask_at = [&](int64_t c) {
-      inputs[r][c] = mask_token;
-      targets[r][c] = items[r][c];
-      out_negatives[r][c] = negatives[r][c];
-      any = true;
-    };
     for (int64_t c = 0; c < width; ++c)
-      if (items[r][c] != 0 && masked(rng)) mask_at(c);
-    if (!any && items[r][width - 1] != 0) mask_at(width - 1);
+      if (item[r][c] != 0 && draw(rng)) any = masked[r][c] = true;
+    if (!any && item[r][width - 1] != 0) masked[r][width - 1] = true;
   }
-  return out;
+  return mask;
+}
+
+TrainBatch masked_item_batch(const TrainBatch& batch, int64_t mask_token, double ratio, std::mt19937_64& rng) {
+  const auto& items = batch.targets;
+  const auto mask = draw_item_mask(items, ratio, rng);
+  return TrainBatch{items.masked_fill(mask, mask_token), items * mask, batch.negatives * mask, batch.users};
 }
 
 }  // namespace caudal

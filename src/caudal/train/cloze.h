@@ -13,6 +13,10 @@
 
 namespace caudal {
 
+// The positions of items [B, T] (0 = padding) that a masked-item batch masks,
+// drawn as described above: bool [B, T], false at padding.
+at::Tensor draw_item_mask(const at::Tensor& items, double ratio, std::mt19937_64& rng);
+
 // Returns inputs (items, masked ones replaced by mask_token), targets (the
 // masked items, 0 elsewhere) and negatives (0 where targets is 0); users kept.
 TrainBatch masked_item_batch(const TrainBatch& batch, int64_t mask_token, double ratio, std::mt19937_64& rng);

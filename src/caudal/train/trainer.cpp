@@ -54,11 +54,6 @@ std::shared_ptr<SequentialRecommender> build_model(const TrainConfig& config, in
   auto backbone = make_backbone(config.backbone);
   if (!backbone->masked_item_objective())
     return std::make_shared<SequentialRecommender>(make_item_representation(config, num_items), backbone);
-  for (const auto& name : parse_method_list(config.method))
-    if (name == "tada")
-      throw Error("--method tada does not apply to --model " + config.backbone.name +
-                  ": TADA's mixing scores each position against the next item, which a bidirectional encoder sees in "
-                  "its input; use a causal backbone (FAERec does apply)");
   const int64_t mask_token = num_items + 1;
   return std::make_shared<SequentialRecommender>(make_item_representation(config, num_items, 1), backbone, mask_token,
                                                  config.backbone.max_len);
@@ -104,9 +99,10 @@ EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher,
     sums[slot].second += value;
   };
   int64_t batches = 0;
-  for (auto& batch : batcher.epoch(epoch)) {
-    if (model.mask_token() != 0) batch = masked_item_batch(batch, model.mask_token(), options.mask_ratio, mask_rng);
-    TrainingStep step{model, batch, batch.inputs.to(device), batch.targets.to(device), batch.negatives.to(device),
+  for (const auto& window : batcher.epoch(epoch)) {
+    const auto batch =
+        model.mask_token() != 0 ? masked_item_batch(window, model.mask_token(), options.mask_ratio, mask_rng) : window;
+    TrainingStep step{model, window, batch.inputs.to(device), batch.targets.to(device), batch.negatives.to(device),
                       at::Tensor(), at::Tensor(), at::Tensor(), rng, device};
     step.hidden = model.encode(step.inputs);
     step.target_vectors = model.items().output(step.targets);

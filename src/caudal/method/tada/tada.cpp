@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "caudal/core/error.h"
+#include "caudal/train/cloze.h"
 #include "caudal/train/losses.h"
 
 namespace caudal {
@@ -60,6 +61,13 @@ at::Tensor self_mix_loss(const at::Tensor& h1, const at::Tensor& h2, const at::T
   return next_item_bce(a * h1 + (1 - a) * h2, target_vectors, negative_vectors, mask);
 }
 
+at::Tensor labelled_self_mix_loss(const at::Tensor& h1, const at::Tensor& h2, const at::Tensor& alpha,
+                                  const at::Tensor& target_vectors1, const at::Tensor& target_vectors2,
+                                  const at::Tensor& negative_vectors, const at::Tensor& mask) {
+  auto a = alpha.view({-1, 1, 1});
+  return next_item_bce(a * h1 + (1 - a) * h2, a * target_vectors1 + (1 - a) * target_vectors2, negative_vectors, mask);
+}
+
 at::Tensor cross_mix_loss(const at::Tensor& hidden, const at::Tensor& target_vectors, const at::Tensor& negative_vectors,
                           const at::Tensor& mask, const at::Tensor& alpha, const at::Tensor& partner) {
   auto a = alpha.view({-1, 1, 1});
@@ -106,9 +114,25 @@ AugmentedBatch Tada::augment_batch(const TrainBatch& batch, std::mt19937_64& rng
   return out;
 }
 
+Tada::MaskedViews Tada::masked_views(const TrainBatch& window, int64_t mask_token, std::mt19937_64& rng) const {
+  // A masked-item model trains on the window's items, its targets row (cloze.h);
+  // the operators see them as the sequence (so view 1 is also its own targets).
+  auto views = augment_batch(TrainBatch{window.targets, window.targets, window.negatives, window.users}, rng);
+  const auto mask = draw_item_mask(views.view1, options_.mask_ratio, rng);
+  return MaskedViews{views.view1.masked_fill(mask, mask_token), views.view2.masked_fill(mask, mask_token),
+                     views.view1 * mask, views.view2 * mask, views.negatives * mask};
+}
+
 NamedLosses Tada::losses(TrainingStep& step) {
   const auto device = step.device;
-  auto views = augment_batch(step.batch, step.rng);
+  const bool masked_items = step.model.mask_token() != 0;
+  MaskedViews views;
+  if (masked_items) {
+    views = masked_views(step.batch, step.model.mask_token(), step.rng);
+  } else {
+    auto augmented = augment_batch(step.batch, step.rng);
+    views = MaskedViews{augmented.view1, augmented.view2, augmented.targets, augmented.targets, augmented.negatives};
+  }
   const int64_t rows = views.view1.size(0), width = views.view1.size(1);
   auto& items = step.model.items();
 
@@ -118,10 +142,14 @@ NamedLosses Tada::losses(TrainingStep& step) {
   auto view_targets = views.targets.to(device), view_negatives = views.negatives.to(device);
   auto view_mask = view_targets.gt(0);
   auto view_target_vectors = items.output(view_targets), view_negative_vectors = items.output(view_negatives);
+  // View 2's own targets differ from view 1's only for a masked-item model.
+  auto view2_target_vectors = masked_items ? items.output(views.targets2.to(device)) : view_target_vectors;
   auto alpha = to_double_tensor(sample_beta(rows, options_.mix_beta, step.rng), device);
   NamedLosses out;
-  out.emplace_back("tada_self",
-                   self_mix_loss(h1, h2, alpha, view_target_vectors, view_negative_vectors, view_mask));
+  out.emplace_back("tada_self", masked_items ? labelled_self_mix_loss(h1, h2, alpha, view_target_vectors,
+                                                                      view2_target_vectors, view_negative_vectors, view_mask)
+                                             : self_mix_loss(h1, h2, alpha, view_target_vectors, view_negative_vectors,
+                                                             view_mask));
 
   // Cross-mix pools: original rows (padded to the views' width) and v2 views.
   // Zero where a row has no item, unless the official behaviour is asked for.
@@ -133,7 +161,7 @@ NamedLosses Tada::losses(TrainingStep& step) {
   auto orig_target_vectors = masked(left_pad(step.target_vectors, width), orig_mask);
   auto orig_negative_vectors = masked(left_pad(step.negative_vectors, width), orig_mask);
   auto pool_hidden = at::cat({orig_hidden, masked(h2, view_mask)});
-  auto pool_targets = at::cat({orig_target_vectors, masked(view_target_vectors, view_mask)});
+  auto pool_targets = at::cat({orig_target_vectors, masked(view2_target_vectors, view_mask)});
   auto pool_negatives = at::cat({orig_negative_vectors, masked(view_negative_vectors, view_mask)});
   auto pool_mask = at::cat({orig_mask, view_mask});
 

@@ -6,7 +6,15 @@
 //              views are pooled, each element mixed with a random partner
 //              (hidden states, target and negative vectors with one alpha),
 //              scored where the element itself has a target.
-// All with weight 1. Positions where a row has no item contribute a zero
+// All with weight 1.
+// With a masked-item model (BERT4Rec: every position sees the whole window, so
+// a position's next item is in its input) the same losses are built on its
+// own objective instead: the operators act on the training window's items,
+// both views are masked at the same positions (as the model's masking draws
+// them), and each view is scored there against its own items; the self-mix
+// mixes the two views' item vectors with the alpha of their states (where
+// the views agree this is the self-mix above). The cross-mix pools the masked
+// original rows and the masked v2 views. Positions where a row has no item contribute a zero
 // hidden state and zero item vectors to a mix (the official code mixes in
 // whatever the encoder left at padded positions and the padding row's item
 // vector; with trimmed batches that would depend on the batch width, zero does
@@ -30,6 +38,7 @@ struct TadaOptions {
   AugmentOptions augment;
   double mix_beta = 0.3;
   bool mix_padding_states = false;
+  double mask_ratio = 0.2;  // masking of the views for a masked-item model
 };
 
 // Two augmented views of every row of a batch, left-padded to a common width
@@ -46,6 +55,13 @@ class Tada : public Method {
   NamedLosses losses(TrainingStep& step) override;
 
   AugmentedBatch augment_batch(const TrainBatch& batch, std::mt19937_64& rng) const;
+  // The views of a masked-item model: view1/view2 are the masked inputs,
+  // targets the items of view 1 at masked positions (0 elsewhere), targets2
+  // those of view 2, negatives the window's negatives there.
+  struct MaskedViews {
+    at::Tensor view1, view2, targets, targets2, negatives;
+  };
+  MaskedViews masked_views(const TrainBatch& window, int64_t mask_token, std::mt19937_64& rng) const;
 
  private:
   TadaPreparation prep_;
@@ -66,6 +82,12 @@ std::vector<double> sample_beta(int64_t n, double beta, std::mt19937_64& rng);
 // Self-mix loss. h1, h2, target_vectors, negative_vectors: [B, T, d]; alpha [B]; mask [B, T].
 at::Tensor self_mix_loss(const at::Tensor& h1, const at::Tensor& h2, const at::Tensor& alpha,
                          const at::Tensor& target_vectors, const at::Tensor& negative_vectors, const at::Tensor& mask);
+
+// Self-mix of a masked-item model: the views' item vectors are mixed like
+// their states. target_vectors1/2: [B, T, d] of view 1 and view 2.
+at::Tensor labelled_self_mix_loss(const at::Tensor& h1, const at::Tensor& h2, const at::Tensor& alpha,
+                                  const at::Tensor& target_vectors1, const at::Tensor& target_vectors2,
+                                  const at::Tensor& negative_vectors, const at::Tensor& mask);
 
 // Cross-mix loss of one pool: element i mixed with element partner[i].
 // hidden, target_vectors, negative_vectors: [N, T, d] (zero where mask is false); mask [N, T].
