@@ -75,6 +75,12 @@ done
 if want backbones; then
   $caudal train --data "$data/Beauty.txt" --out runs/beauty-bert-ce --model bert4rec --dropout 0.2 --attn-dropout 0.2 \
     --epochs 300 --warmup 50
+  # TADA's second stage on BERT4Rec (through its masked-item objective), and the same second stage without TADA.
+  for m in tada control; do
+    extra=(); [ $m = tada ] && extra=(--method tada)
+    $caudal train --data "$data/Beauty.txt" --out "runs/beauty-bert-s2-$m" --init runs/beauty-bert-ce --model bert4rec \
+      "${extra[@]}" --dropout 0.2 --attn-dropout 0.2 --epochs 300 --warmup 20
+  done
   $caudal train --data "$data/Beauty.txt" --out runs/beauty-gru-s1 --model gru4rec --dropout 0.5 --epochs 500 --warmup 200
   # GRU4Rec as the official code trains it: its default dropout and validation start, random padded batches.
   $caudal train --data "$data/Beauty.txt" --out runs/beauty-gru-s1-d02-padded --model gru4rec --dropout 0.2 \
@@ -104,6 +110,9 @@ if want official-backbones; then
     $caudal train --data "$data/Beauty.txt" --out runs/beauty-gru-s2-tada-official --init runs/beauty-gru-official-s1 \
       --model gru4rec --padding-row random --method tada --dropout 0.1 --rate-a 0.3 --rate-b 0.7 --epochs 500 --warmup 150 \
       "${device[@]}"
+    # Its control: the same second stage without augmentation.
+    $caudal train --data "$data/Beauty.txt" --out runs/beauty-gru-s2-control --init runs/beauty-gru-official-s1 \
+      --model gru4rec --padding-row random --dropout 0.1 --epochs 500 --warmup 150 "${device[@]}"
     # FMLP-Rec (4 blocks, the official circular filter), TADA's FMLP-Rec settings; validation from epoch 40 rather
     # than 100 to fit a CPU session (about 95 s per epoch at one thread).
     $caudal train --data "$data/Beauty.txt" --out runs/beauty-fmlp-s2-tada-official --init runs/beauty-fmlp-official-s1 \
