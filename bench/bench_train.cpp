@@ -5,14 +5,13 @@
 // Environment: CAUDAL_BENCH_DATA (default: bundled Beauty), CAUDAL_BENCH_THREADS (default 1).
 // Compare with bench/reference/torch_sasrec_epoch.py (scripts/bench.sh runs both).
 #include <benchmark/benchmark.h>
-#include <torch/optim/adam.h>
 
 #include <cstdlib>
 #include <memory>
 
 #include "caudal/core/threads.h"
-#include "caudal/data/batcher.h"
 #include "caudal/eval/evaluator.h"
+#include "caudal/run/trained_model.h"
 #include "caudal/train/trainer.h"
 
 namespace {
@@ -43,14 +42,10 @@ void BM_TrainEpoch(benchmark::State& state) {
   set_threads();
   const auto& dataset = bench_dataset();
   auto config = bench_config();
-  auto model = build_model(config, dataset.num_items());
-  TrainBatcher batcher(dataset, BatchOptions{config.backbone.max_len, config.batch, state.range(0) != 0}, config.seed);
-  torch::optim::Adam adam(model->parameters(), torch::optim::AdamOptions(config.lr));
-  std::vector<std::unique_ptr<Method>> no_methods;
-  const auto options = epoch_options(config, *model);
+  config.batching = state.range(0) != 0 ? Batching::kBucketed : Batching::kPadded;
+  TrainingSetup setup(config, dataset, {});
   int64_t epoch = 0;
-  for (auto _ : state)
-    benchmark::DoNotOptimize(train_one_epoch(*model, batcher, adam, epoch++, c10::Device(c10::kCPU), no_methods, options));
+  for (auto _ : state) benchmark::DoNotOptimize(setup.run_epoch(epoch++));
   state.counters["users"] = static_cast<double>(dataset.num_users());
 }
 BENCHMARK(BM_TrainEpoch)->ArgName("trim")->Arg(1)->Arg(0)->Unit(benchmark::kSecond)->Iterations(3)->UseRealTime();

@@ -36,7 +36,9 @@ mkdir -p "$tmp/notarun"
 expect_error "config.json: not found" "$caudal" eval --run "$tmp/notarun"
 "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run" --epochs 1 --hidden 8 >/dev/null 2>&1 || { echo "FAIL: tiny training run"; failures=$((failures + 1)); }
 expect_error "was trained with --padding-row zero" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run2" --init "$tmp/run" --hidden 8 --padding-row random --epochs 1
-expect_error "--padding-row must be zero or random" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run2" --padding-row learned --epochs 1
+expect_error "--padding-row: learned not in {zero,random}" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run2" --padding-row learned --epochs 1
+expect_error "--hidden: must be greater than 0, got 0" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run2" --hidden 0
+expect_error "unknown --method 'mixup' (known: tada, faerec)" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run2" --method mixup
 expect_error "has no FAERec fusion to inspect" "$caudal" inspect-fusion --run "$tmp/run"
 expect_error "resume.pt: not found" "$caudal" resume --run "$tmp/run"
 "$caudal" train --data "$tmp/ok.txt" --out "$tmp/paused" --epochs 3 --hidden 8 --pause-after 1 >/dev/null 2>&1 || { echo "FAIL: paused training run"; failures=$((failures + 1)); }
@@ -54,6 +56,21 @@ printf '1 0.5 0.1\n2 0.2 0.3\n' >"$tmp/v.txt"
 printf '1 1 2 3\n2 2 3 1\n3 3 1 2 4\n' >"$tmp/four.txt"
 expect_error "no vector for item 3" "$caudal" eval --method content-knn --data "$tmp/four.txt" --semantic "$tmp/v.txt" --out "$tmp/knn"
 expect_error "--data, --semantic and --out" "$caudal" eval --method content-knn --semantic "$tmp/v.txt"
+
+# eval --run evaluates as the run was trained (here: 3 sampled negatives),
+# changing only what its own command line says. With 3 negatives every
+# target ranks within the top 5; with the default 100 of 40 items it would not.
+for u in $(seq 1 12); do echo "$u $(seq -s ' ' $((u % 7 + 1)) $((u % 7 + 6)))"; done >"$tmp/wide.txt"
+echo "13 $(seq -s ' ' 2 40)" >>"$tmp/wide.txt"
+"$caudal" train --data "$tmp/wide.txt" --out "$tmp/sampled" --epochs 1 --hidden 8 --sampled-eval --sampled-negatives 3 >/dev/null 2>&1 &&
+  "$caudal" eval --run "$tmp/sampled" >/dev/null 2>&1 &&
+  python3 -c 'import json,sys; a=json.load(open(sys.argv[1]))["test"]; b=json.load(open(sys.argv[2]))["test"]; sys.exit(a!=b or a["overall"]["hr@5"]!=1)' \
+    "$tmp/sampled/metrics.json" "$tmp/sampled/eval.json" &&
+  echo "ok: eval --run keeps the run's evaluation options" ||
+  { echo "FAIL: eval --run changed the run's evaluation options"; failures=$((failures + 1)); }
+"$caudal" eval --run "$tmp/sampled" --sampled-negatives 0 >"$tmp/out.txt" 2>&1
+grep -qF -- "--sampled-negatives: must be greater than 0, got 0" "$tmp/out.txt" && echo "ok: eval option limits" ||
+  { echo "FAIL: eval --sampled-negatives 0 accepted"; failures=$((failures + 1)); }
 
 # The raw-log path end to end: prepare ml-100k, embed its items through the id map, content-knn.
 data_dir=$(cd "$(dirname "$0")/../data/ml-100k" && pwd)

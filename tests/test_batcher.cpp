@@ -5,7 +5,7 @@
 #include <set>
 
 #include "caudal/data/batcher.h"
-#include "caudal/train/cloze.h"
+#include "caudal/objective/masked_items.h"
 #include "test_util.h"
 
 namespace caudal {
@@ -25,7 +25,7 @@ Dataset toy_dataset() {
 TEST(Batcher, WindowsTargetsAndLeftPadding) {
   auto ds = testing::dataset_from({{1, 2, 3, 4, 5, 6}, {7, 8, 9, 10}});
   TrainBatcher batcher(ds, BatchOptions{50, 8, true}, 1);
-  auto rng = make_rng(1, 0, 0);
+  auto rng = make_rng(1, RandomStream::kBatchOrder, 0);
   auto batch = batcher.make_batch({0, 1}, rng);
   // u0: inputs s[0..n-4] = 1 2 3, targets 2 3 4; u1: inputs 7, target 8.
   ASSERT_EQ(batch.inputs.sizes(), (at::IntArrayRef{2, 3}));
@@ -43,7 +43,7 @@ TEST(Batcher, WindowsTargetsAndLeftPadding) {
 TEST(Batcher, WindowKeepsTheLastMaxLenInputs) {
   auto ds = testing::dataset_from({{1, 2, 3, 4, 5, 6, 7, 8}, {9, 10, 11}});
   TrainBatcher batcher(ds, BatchOptions{3, 8, false}, 1);
-  auto rng = make_rng(1, 0, 0);
+  auto rng = make_rng(1, RandomStream::kBatchOrder, 0);
   auto batch = batcher.make_batch({0}, rng);
   // inputs s[0..4] = 1..5, last 3 kept: 3 4 5 -> targets 4 5 6.
   EXPECT_TRUE(at::equal(batch.inputs, at::tensor({3, 4, 5}, at::kLong).view({1, 3})));
@@ -144,7 +144,7 @@ TEST(MaskedItemBatch, MasksOnlyItemsScoresOnlyMaskedPositionsAndIsSeeded) {
   TrainBatcher batcher(ds, BatchOptions{12, 40, true}, 1);
   auto batch = batcher.epoch(0).front();
   const int64_t mask = 51;
-  auto rng = make_rng(1, 5, 0);
+  auto rng = make_rng(1, RandomStream::kItemMask, 0);
   auto out = masked_item_batch(batch, mask, 0.3, rng);
   int64_t items = 0, masked = 0;
   for (int64_t r = 0; r < batch.targets.size(0); ++r) {
@@ -174,7 +174,7 @@ TEST(MaskedItemBatch, MasksOnlyItemsScoresOnlyMaskedPositionsAndIsSeeded) {
   const double share = static_cast<double>(masked) / static_cast<double>(items);
   EXPECT_GT(share, 0.2);
   EXPECT_LT(share, 0.45);
-  auto rng2 = make_rng(1, 5, 0);
+  auto rng2 = make_rng(1, RandomStream::kItemMask, 0);
   EXPECT_TRUE(at::equal(out.inputs, masked_item_batch(batch, mask, 0.3, rng2).inputs));
 }
 

@@ -8,10 +8,13 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "caudal/core/atomic_file.h"
 #include "caudal/core/error.h"
+#include "caudal/core/log.h"
 #include "caudal/core/threads.h"
 #include "caudal/semantic/vector_file.h"
-#include "caudal/train/run_dir.h"
+#include "caudal/run/run_dir.h"
+#include "caudal/run/trained_model.h"
 #include "caudal/train/trainer.h"
 #include "test_util.h"
 
@@ -57,7 +60,7 @@ TEST(EndToEnd, SASRecLearnsANextItemRule) {
   make_logger("");
   auto ds = cyclic_walks(400, 60, 1);
   TempDir dir;
-  RunDirectory run(dir.file("run"));
+  auto run = RunDirectory::create(dir.file("run"));
   auto result = train_and_test(small_run(), ds, run);
   EXPECT_GE(result.test.overall.hr_at(10), 0.9);
   EXPECT_TRUE(std::filesystem::exists(run.file("model.pt")));
@@ -75,22 +78,28 @@ TEST(EndToEnd, TadaSecondStageFromAPlainRun) {
   TempDir dir;
   auto stage1 = small_run();
   stage1.epochs = 10;
-  auto first = train_and_test(stage1, ds, RunDirectory(dir.file("s1")));
+  auto first = train_and_test(stage1, ds, RunDirectory::create(dir.file("s1")));
   auto stage2 = small_run();
   stage2.epochs = 5;
-  stage2.method = "tada";
+  stage2.methods.list = "tada";
   stage2.init = dir.file("s1");
-  stage2.tada.lis.threshold = 0.05;
-  RunDirectory run(dir.file("s2"));
+  stage2.methods.tada.lis.threshold = 0.05;
+  auto run = RunDirectory::create(dir.file("s2"));
   auto second = train_and_test(stage2, ds, run);
-  EXPECT_TRUE(std::filesystem::exists(run.file("tada_candidates.json")));
   EXPECT_GE(second.test.overall.hr_at(10), 0.9);
   EXPECT_GE(first.test.overall.hr_at(10), 0.9);
-  // A second run on the same data reuses the cached candidates.
-  RunDirectory again(dir.file("s2b"));
+  // A second run on the same data reuses the --init run's cached candidates
+  // rather than solving again: mark the cache (a candidate no solve would
+  // give: item 1 for itself) and find the mark in the new run's copy.
+  auto cache = nlohmann::json::parse(read_file(run.file("tada_candidates.json")));
+  cache["candidates"][1] = std::vector<int64_t>{1};
+  write_file_atomically(run.file("tada_candidates.json"), cache.dump());
+  auto again = RunDirectory::create(dir.file("s2b"));
   stage2.init = dir.file("s2");
+  stage2.epochs = 1;
   train_and_test(stage2, ds, again);
-  EXPECT_TRUE(std::filesystem::exists(again.file("tada_candidates.json")));
+  const auto copied = nlohmann::json::parse(read_file(again.file("tada_candidates.json")));
+  EXPECT_EQ(copied["candidates"][1], nlohmann::json(std::vector<int64_t>{1}));
 }
 
 TEST(EndToEnd, FaerecAndTadaCompose) {
@@ -108,18 +117,18 @@ TEST(EndToEnd, FaerecAndTadaCompose) {
   save_item_vectors(dir.file("semantic.npy"), table);
   auto config = small_run();
   config.epochs = 15;
-  config.method = "faerec";
-  config.faerec.semantic = dir.file("semantic.npy");
-  config.faerec.period = 4;
-  auto faerec = train_and_test(config, ds, RunDirectory(dir.file("faerec")));
+  config.methods.list = "faerec";
+  config.methods.faerec.semantic = dir.file("semantic.npy");
+  config.methods.faerec.period = 4;
+  auto faerec = train_and_test(config, ds, RunDirectory::create(dir.file("faerec")));
   EXPECT_GE(faerec.test.overall.hr_at(10), 0.9);
   // TADA's second stage on the FAERec model: the fused model is loaded and
   // TADA's views go through the fused input.
-  config.method = "faerec,tada";
+  config.methods.list = "faerec,tada";
   config.init = dir.file("faerec");
   config.epochs = 3;
-  config.tada.lis.threshold = 0.05;
-  auto both = train_and_test(config, ds, RunDirectory(dir.file("both")));
+  config.methods.tada.lis.threshold = 0.05;
+  auto both = train_and_test(config, ds, RunDirectory::create(dir.file("both")));
   EXPECT_GE(both.test.overall.hr_at(10), 0.9);
 }
 
@@ -129,24 +138,22 @@ TEST(EndToEnd, SoftmaxLossLearnsAndIsRecorded) {
   auto ds = cyclic_walks(300, 50, 3);
   TempDir dir;
   auto config = small_run();
-  config.loss = "ce";
+  config.loss = LossChoice::kCe;
   config.epochs = 15;
-  RunDirectory run(dir.file("ce"));
+  auto run = RunDirectory::create(dir.file("ce"));
   EXPECT_GE(train_and_test(config, ds, run).test.overall.hr_at(10), 0.9);
   EXPECT_EQ(run.read_json("config.json")["loss"], "ce");
   // Left empty, the loss is the backbone's usual one, and config.json says which.
-  config.loss = "";
+  config.loss = LossChoice::kAuto;
   config.backbone.name = "bert4rec";
   config.epochs = 1;
-  RunDirectory masked(dir.file("bert4rec"));
+  auto masked = RunDirectory::create(dir.file("bert4rec"));
   train_and_test(config, ds, masked);
   EXPECT_EQ(masked.read_json("config.json")["loss"], "ce");
   config.backbone.name = "sasrec";
-  RunDirectory causal(dir.file("sasrec"));
+  auto causal = RunDirectory::create(dir.file("sasrec"));
   train_and_test(config, ds, causal);
   EXPECT_EQ(causal.read_json("config.json")["loss"], "bce");
-  config.loss = "hinge";
-  EXPECT_THROW(train_and_test(config, ds, RunDirectory(dir.file("bad"))), Error);
 }
 
 // Every other backbone learns the same rule, plain, with FAERec and with
@@ -162,25 +169,37 @@ TEST_P(EveryBackbone, LearnsANextItemRulePlainWithFaerecAndWithTada) {
   auto config = small_run();
   config.backbone.name = GetParam();
   config.epochs = 30;
-  auto plain = train_and_test(config, ds, RunDirectory(dir.file("plain")));
+  auto plain = train_and_test(config, ds, RunDirectory::create(dir.file("plain")));
   EXPECT_GE(plain.test.overall.hr_at(10), 0.8);
   auto table = at::randn({51, 32});
   table[0].zero_();
   save_item_vectors(dir.file("semantic.npy"), table);
-  config.method = "faerec";
-  config.faerec.semantic = dir.file("semantic.npy");
+  config.methods.list = "faerec";
+  config.methods.faerec.semantic = dir.file("semantic.npy");
   config.epochs = 15;
-  auto faerec = train_and_test(config, ds, RunDirectory(dir.file("faerec")));
+  auto faerec = train_and_test(config, ds, RunDirectory::create(dir.file("faerec")));
   EXPECT_GE(faerec.test.overall.hr_at(10), 0.8);
-  config.method = "tada";
-  config.faerec.semantic = "";
+  config.methods.list = "tada";
+  config.methods.faerec.semantic = "";
   config.init = dir.file("plain");
   config.epochs = 3;
-  config.tada.lis.threshold = 0.05;
-  RunDirectory tada_run(dir.file("tada"));
+  config.methods.tada.lis.threshold = 0.05;
+  auto tada_run = RunDirectory::create(dir.file("tada"));
   auto tada = train_and_test(config, ds, tada_run);
   EXPECT_GE(tada.test.overall.hr_at(10), 0.8);
-  EXPECT_TRUE(std::filesystem::exists(tada_run.file("tada_candidates.json")));
+  // The second stage trains on TADA's losses, not only on the recommendation
+  // loss beside them: each is a positive, finite part of the epoch's total.
+  TrainingSetup setup(config, ds, {tada_run.path()});
+  const auto losses = setup.run_epoch(0);
+  double parts = 0;
+  for (const char* name : {"rec", "tada_self", "tada_cross_tail", "tada_cross_head"}) {
+    auto found = std::find_if(losses.begin(), losses.end(), [&](const auto& loss) { return loss.first == name; });
+    ASSERT_NE(found, losses.end()) << name;
+    EXPECT_GT(found->second, 0.01) << name;
+    EXPECT_TRUE(std::isfinite(found->second)) << name;
+    parts += found->second;
+  }
+  EXPECT_NEAR(losses.front().second, parts, 1e-4);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backbones, EveryBackbone, ::testing::Values("gru4rec", "fmlprec", "lrurec", "bert4rec"));
@@ -193,12 +212,12 @@ TEST(EndToEnd, SameSeedSameMetricsAtOneThread) {
   config.epochs = 2;
   config.lr = 1e-3;  // far from converged, so different seeds give different numbers
   TempDir dir;
-  auto a = train_and_test(config, ds, RunDirectory(dir.file("a")));
-  auto b = train_and_test(config, ds, RunDirectory(dir.file("b")));
+  auto a = train_and_test(config, ds, RunDirectory::create(dir.file("a")));
+  auto b = train_and_test(config, ds, RunDirectory::create(dir.file("b")));
   EXPECT_EQ(to_json(a.test), to_json(b.test));
   EXPECT_EQ(to_json(a.valid), to_json(b.valid));
   config.seed = 4;
-  auto c = train_and_test(config, ds, RunDirectory(dir.file("c")));
+  auto c = train_and_test(config, ds, RunDirectory::create(dir.file("c")));
   EXPECT_NE(to_json(a.test), to_json(c.test));
 }
 
@@ -215,7 +234,7 @@ TEST(EndToEnd, PausedAndResumedTrainingEqualsAnUninterruptedOne) {
   config.lr = 1e-3;    // far from converged, so any difference would show
   config.backbone.dropout = 0.3;  // dropout masks come from the generator state the resume restores
   TempDir dir;
-  RunDirectory whole(dir.file("whole")), pieces(dir.file("pieces"));
+  auto whole = RunDirectory::create(dir.file("whole")), pieces = RunDirectory::create(dir.file("pieces"));
   const auto expected = train_and_test(config, ds, whole);
   EXPECT_FALSE(whole.has_resume_state());
 
@@ -256,7 +275,7 @@ TEST(EndToEnd, DamagedResumeStateIsAClearError) {
   auto config = small_run();
   config.epochs = 3;
   TempDir dir;
-  RunDirectory run(dir.file("run"));
+  auto run = RunDirectory::create(dir.file("run"));
   train_and_test(config, ds, run, TrainControl{false, 1});
   const auto size = std::filesystem::file_size(run.file("resume.pt"));
   std::filesystem::resize_file(run.file("resume.pt"), size / 2);
@@ -267,10 +286,10 @@ TEST(EndToEnd, DamagedResumeStateIsAClearError) {
     EXPECT_NE(std::string(e.what()).find("resume.pt: checkpoint is damaged, truncated"), std::string::npos) << e.what();
   }
   // Another model size than the one that wrote it.
-  train_and_test(config, ds, RunDirectory(dir.file("other")), TrainControl{false, 1});
+  train_and_test(config, ds, RunDirectory::create(dir.file("other")), TrainControl{false, 1});
   config.backbone.hidden = 16;
   try {
-    train_and_test(config, ds, RunDirectory(dir.file("other")), TrainControl{true, 0});
+    train_and_test(config, ds, RunDirectory::create(dir.file("other")), TrainControl{true, 0});
     ADD_FAILURE() << "a resume.pt of another model size was accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("in the model (another dataset or model size?)"), std::string::npos) << e.what();

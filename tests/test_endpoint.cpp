@@ -215,5 +215,12 @@ TEST(Endpoint, InterruptedRunResumesFromTheCache) {
   EXPECT_EQ(server.inputs_received(), 2);
 }
 
+TEST(Endpoint, RetryDelayDoublesUpToACap) {
+  EXPECT_DOUBLE_EQ(retry_delay(0.5, 1), 0.5);
+  EXPECT_DOUBLE_EQ(retry_delay(0.5, 3), 2.0);
+  EXPECT_DOUBLE_EQ(retry_delay(0.5, 7), 32.0);
+  EXPECT_DOUBLE_EQ(retry_delay(0.5, 40), 32.0);  // 1 << 39 would have overflowed an int
+}
+
 }  // namespace
 }  // namespace caudal

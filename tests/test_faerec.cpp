@@ -30,13 +30,23 @@ BackboneConfig tiny_backbone() {
   return config;
 }
 
-TEST(FaerecFusion, GateShapeAndRange) {
+// The gate is sigmoid(W2 GELU(W1 [id ; sem] + b1) + b2), dimension by
+// dimension, with b2 = 0 at the start; recomputed here from its weights.
+TEST(FaerecFusion, GateIsTheTwoLayerSigmoidOfBothBranches) {
   torch::manual_seed(1);
   FusedItems items(semantic_table(10, 8), 4, 0.0, FaerecScoring::kConsistent);
-  auto g = items.gate(10 * at::randn({3, 5, 4}), 10 * at::randn({3, 5, 4}));
+  items.eval();  // no gate dropout
+  auto id = 3 * at::randn({3, 5, 4}), sem = 3 * at::randn({3, 5, 4});
+  auto g = items.gate(id, sem);
+  auto p = items.named_parameters();
+  EXPECT_EQ(p["gate_out.bias"].abs().sum().item<float>(), 0.f);
+  auto hidden = at::gelu(at::linear(at::cat({id, sem}, -1), p["gate_in.weight"], p["gate_in.bias"]));
+  auto expected = at::sigmoid(at::linear(hidden, p["gate_out.weight"], p["gate_out.bias"]));
   EXPECT_EQ(g.sizes(), (at::IntArrayRef{3, 5, 4}));
-  EXPECT_GT(g.min().item<float>(), 0.f);
-  EXPECT_LT(g.max().item<float>(), 1.f);
+  EXPECT_TRUE(at::allclose(g, expected, 1e-5, 1e-6));
+  // Each branch moves it.
+  EXPECT_FALSE(at::allclose(items.gate(id, sem + 1), g));
+  EXPECT_FALSE(at::allclose(items.gate(id + 1, sem), g));
 }
 
 TEST(FaerecFusion, FusedInputAndScoringTables) {

@@ -8,8 +8,9 @@
 
 #include "caudal/core/atomic_file.h"
 #include "caudal/core/error.h"
-#include "caudal/train/run_dir.h"
-#include "caudal/train/trainer.h"
+#include "caudal/run/run_dir.h"
+#include "caudal/run/config.h"
+#include "caudal/run/trained_model.h"
 #include "test_util.h"
 
 namespace caudal {
@@ -44,7 +45,7 @@ TEST(AtomicFile, FailedWriteKeepsTheOldFile) {
 
 TEST(RunDirectory, CheckpointRoundTrip) {
   TempDir dir;
-  RunDirectory run(dir.file("run"));
+  auto run = RunDirectory::create(dir.file("run"));
   TrainConfig config;
   config.backbone.hidden = 8;
   auto a = build_model(config, 20);
@@ -58,7 +59,7 @@ TEST(RunDirectory, CheckpointRoundTrip) {
 
 TEST(RunDirectory, TruncatedCheckpointIsAClearError) {
   TempDir dir;
-  RunDirectory run(dir.file("run"));
+  auto run = RunDirectory::create(dir.file("run"));
   TrainConfig config;
   config.backbone.hidden = 8;
   auto model = build_model(config, 20);
@@ -76,7 +77,7 @@ TEST(RunDirectory, TruncatedCheckpointIsAClearError) {
 
 TEST(RunDirectory, CheckpointOfAnotherShapeIsAClearError) {
   TempDir dir;
-  RunDirectory run(dir.file("run"));
+  auto run = RunDirectory::create(dir.file("run"));
   TrainConfig config;
   config.backbone.hidden = 8;
   run.save_checkpoint(*build_model(config, 20));
@@ -96,34 +97,65 @@ TEST(RunDirectory, ConfigRoundTripAndTypeErrors) {
   config.backbone.hidden = 32;
   config.backbone.dropout = 0.5;
   config.eval.history_score_zero = true;
-  config.method = "faerec,tada";
-  config.faerec.scoring = FaerecScoring::kOfficial;
-  config.faerec.align_chunk = 100;
-  config.tada.augment.rate_b = 0.7;
+  config.methods.list = "faerec,tada";
+  config.methods.faerec.scoring = FaerecScoring::kOfficial;
+  config.methods.faerec.align_chunk = 100;
+  config.methods.tada.augment.rate_b = 0.7;
   auto back = train_config_from_json(to_json(config), "config.json");
-  EXPECT_EQ(back.method, "faerec,tada");
-  EXPECT_EQ(back.faerec.scoring, FaerecScoring::kOfficial);
-  EXPECT_EQ(back.faerec.align_chunk, 100);
-  EXPECT_DOUBLE_EQ(back.tada.augment.rate_b, 0.7);
+  EXPECT_EQ(back.methods.list, "faerec,tada");
+  EXPECT_EQ(back.methods.faerec.scoring, FaerecScoring::kOfficial);
+  EXPECT_EQ(back.methods.faerec.align_chunk, 100);
+  EXPECT_DOUBLE_EQ(back.methods.tada.augment.rate_b, 0.7);
   EXPECT_EQ(back.backbone.hidden, 32);
   EXPECT_DOUBLE_EQ(back.backbone.dropout, 0.5);
   EXPECT_TRUE(back.eval.history_score_zero);
-  auto bad = to_json(config);
-  bad["hidden"] = "large";
+  // Each kind of bad field is refused with its name: a wrong type, a
+  // fraction for a whole number, a number out of its limits, an unknown choice
+  // or name.
+  const std::vector<std::pair<nlohmann::json, std::string>> bad_fields = {
+      {{{"hidden", "large"}}, "field 'hidden' must be a whole number, got \"large\""},
+      {{{"hidden", 8.7}}, "field 'hidden' must be a whole number, got 8.7"},
+      {{{"hidden", 0}}, "field 'hidden' must be greater than 0, got 0"},
+      {{{"seed", -1}}, "field 'seed' must be a non-negative whole number"},
+      {{{"dropout", 1.5}}, "field 'dropout' must be in [0, 0.99], got 1.5"},
+      {{{"batching", "sorted"}}, "field 'batching' must be one of auto, bucketed, padded, got \"sorted\""},
+      {{{"sampled_eval", 1}}, "field 'sampled_eval' must be true or false"},
+      {{{"method", "mixup"}}, "unknown --method 'mixup'"},
+      {{{"model", "transformer"}}, "unknown --model 'transformer'"},
+  };
+  for (const auto& [fields, message] : bad_fields) {
+    auto bad = to_json(config);
+    bad.update(fields);
+    try {
+      auto read = train_config_from_json(bad, "run/config.json");
+      validate(read);
+      ADD_FAILURE() << "accepted " << fields.dump();
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(RunDirectory, ValidateNamesTheFlagOutOfItsLimits) {
+  TrainConfig config;
+  EXPECT_NO_THROW(validate(config));
+  config.epochs = 0;
   try {
-    train_config_from_json(bad, "run/config.json");
-    FAIL();
+    validate(config);
+    ADD_FAILURE() << "--epochs 0 accepted";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("run/config.json: field 'hidden'"), std::string::npos) << e.what();
+    EXPECT_STREQ(e.what(), "--epochs must be greater than 0, got 0");
   }
 }
 
 TEST(RunDirectory, OldTrimFieldMapsToBatching) {
   nlohmann::json old_run = {{"trim", false}};
-  EXPECT_EQ(train_config_from_json(old_run, "config.json").batching, "padded");
+  EXPECT_EQ(train_config_from_json(old_run, "config.json").batching, Batching::kPadded);
   old_run["trim"] = true;
-  EXPECT_EQ(train_config_from_json(old_run, "config.json").batching, "bucketed");
-  EXPECT_EQ(train_config_from_json(nlohmann::json::object(), "config.json").batching, "auto");
+  EXPECT_EQ(train_config_from_json(old_run, "config.json").batching, Batching::kBucketed);
+  EXPECT_EQ(train_config_from_json(nlohmann::json::object(), "config.json").batching, Batching::kAuto);
+  // Imports written before "auto" had an empty loss.
+  EXPECT_EQ(train_config_from_json({{"loss", ""}}, "config.json").loss, LossChoice::kAuto);
 }
 
 TEST(Batching, AutoPadsForTadaOnlyAndFullWindowBackbonesAlwaysPad) {
@@ -131,18 +163,16 @@ TEST(Batching, AutoPadsForTadaOnlyAndFullWindowBackbonesAlwaysPad) {
   config.backbone.hidden = 8;
   auto sasrec = build_model(config, 20);
   EXPECT_TRUE(uses_bucketed_batches(config, sasrec->backbone()));
-  config.method = "tada";
+  config.methods.list = "tada";
   EXPECT_FALSE(uses_bucketed_batches(config, sasrec->backbone()));
-  config.batching = "bucketed";
+  config.batching = Batching::kBucketed;
   EXPECT_TRUE(uses_bucketed_batches(config, sasrec->backbone()));
-  config.method = "";
-  config.batching = "padded";
+  config.methods.list = "";
+  config.batching = Batching::kPadded;
   EXPECT_FALSE(uses_bucketed_batches(config, sasrec->backbone()));
   config.backbone.name = "fmlprec";
-  config.batching = "bucketed";
+  config.batching = Batching::kBucketed;
   EXPECT_FALSE(uses_bucketed_batches(config, build_model(config, 20)->backbone()));
-  config.batching = "sorted";
-  EXPECT_THROW(uses_bucketed_batches(config, sasrec->backbone()), Error);
 }
 
 // --padding-row random: the official code's padding vector, drawn like an
@@ -151,10 +181,10 @@ TEST(Batching, RandomPaddingRowIsNeverTrainedAndPadsEveryBatch) {
   TrainConfig config;
   config.backbone.hidden = 8;
   config.backbone.name = "gru4rec";
-  config.padding_row = "random";
+  config.padding_row = PaddingRow::kRandom;
   auto model = build_model(config, 20);
   EXPECT_FALSE(uses_bucketed_batches(config, model->backbone()));
-  config.batching = "bucketed";
+  config.batching = Batching::kBucketed;
   EXPECT_THROW(uses_bucketed_batches(config, model->backbone()), Error);
   const auto row = model->items().output_table()[0].clone();
   EXPECT_GT(row.abs().sum().item<double>(), 0.0);
@@ -164,16 +194,13 @@ TEST(Batching, RandomPaddingRowIsNeverTrainedAndPadsEveryBatch) {
   ASSERT_TRUE(grad.defined());
   EXPECT_EQ(grad[0].abs().sum().item<double>(), 0.0);
   EXPECT_GT(grad[3].abs().sum().item<double>(), 0.0);
-  config.padding_row = "learned";
-  EXPECT_THROW(build_model(config, 20), Error);
-  config.padding_row = "random";
-  config.method = "faerec";
+  config.methods.list = "faerec";
   EXPECT_THROW(build_model(config, 20), Error);
 }
 
 TEST(RunDirectory, MalformedJsonNamesTheFile) {
   TempDir dir;
-  RunDirectory run(dir.file("run"));
+  auto run = RunDirectory::create(dir.file("run"));
   std::ofstream(run.file("config.json")) << "{\"hidden\": ";
   EXPECT_THROW(run.read_json("config.json"), Error);
   EXPECT_THROW(run.read_json("missing.json"), Error);

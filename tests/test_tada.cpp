@@ -10,7 +10,8 @@
 
 #include "caudal/data/batcher.h"
 #include "caudal/method/tada/tada.h"
-#include "caudal/train/losses.h"
+#include "caudal/objective/losses.h"
+#include "caudal/run/trained_model.h"
 #include "caudal/train/trainer.h"
 #include "test_util.h"
 
@@ -27,7 +28,7 @@ std::vector<std::vector<int64_t>> random_sequences(int64_t users, int64_t items,
   return seqs;
 }
 
-// The neighbour rule of tada.md applied to a dense B, written plainly.
+// The neighbour rule of docs/tada.md applied to a dense B, written plainly.
 std::vector<int64_t> reference_neighbours(const at::Tensor& weights, int64_t item, const LisOptions& options) {
   const int64_t n = weights.size(0), i = item - 1;
   auto row = weights[i].to(at::kDouble).contiguous();
@@ -246,7 +247,7 @@ TEST(TadaBatch, SameSeedSameAugmentedBatch) {
   Tada tada(prep, ds.groups().is_head_item, TadaOptions{}, true);
   TrainBatcher batcher(ds, BatchOptions{50, 12, true}, 1);
   auto batch = batcher.epoch(0).front();
-  auto rng_a = make_rng(3, 4, 0), rng_b = make_rng(3, 4, 0), rng_c = make_rng(4, 4, 0);
+  auto rng_a = make_rng(3, RandomStream::kMethods, 0), rng_b = make_rng(3, RandomStream::kMethods, 0), rng_c = make_rng(4, RandomStream::kMethods, 0);
   auto a = tada.augment_batch(batch, rng_a), b = tada.augment_batch(batch, rng_b), c = tada.augment_batch(batch, rng_c);
   EXPECT_TRUE(at::equal(a.view1, b.view1));
   EXPECT_TRUE(at::equal(a.view2, b.view2));
@@ -275,7 +276,7 @@ TEST(TadaBatch, MaskedItemViewsShareTheirMaskAndKeepTheirOwnItems) {
     options.augment.max_len = 20;
     options.augment.rate_a = options.augment.rate_b = rate;
     options.mask_ratio = 0.3;
-    auto rng = make_rng(2, 4, 0);
+    auto rng = make_rng(2, RandomStream::kMethods, 0);
     return Tada(prep, ds.groups().is_head_item, options, false).masked_views(window, mask_token, rng);
   };
   // The item a view holds at each position, the mask undone.
@@ -341,13 +342,13 @@ TEST(TadaMixing, ZeroPaddingStatesMakeLossesWidthIndependent) {
   std::iota(users.begin(), users.end(), 0);
   auto losses_of = [&](bool trim, bool padding_states) {
     TrainBatcher batcher(ds, BatchOptions{40, 10, trim}, 1);
-    auto negative_rng = make_rng(1, 2, 0);
+    auto negative_rng = make_rng(1, RandomStream::kNegatives, 0);
     auto batch = batcher.make_batch(users, negative_rng);
     TadaOptions options;
     options.augment.max_len = 40;
     options.mix_padding_states = padding_states;
     Tada tada(prep, ds.groups().is_head_item, options, trim);
-    auto rng = make_rng(1, 4, 0);
+    auto rng = make_rng(1, RandomStream::kMethods, 0);
     TrainingStep step{*model, batch, batch.inputs, batch.targets, batch.negatives, model->encode(batch.inputs),
                       model->items().output(batch.targets), model->items().output(batch.negatives), rng,
                       c10::Device(c10::kCPU)};

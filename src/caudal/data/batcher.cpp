@@ -14,17 +14,7 @@ at::Tensor to_tensor(std::vector<int64_t>& values, int64_t rows, int64_t cols) {
   return at::from_blob(values.data(), {rows, cols}, at::kLong).clone();
 }
 
-// Streams for make_rng, so that no two consumers share random numbers.
-constexpr uint64_t kBatchOrderStream = 1;
-constexpr uint64_t kNegativeStream = 2;
-
 }  // namespace
-
-std::mt19937_64 make_rng(uint64_t seed, uint64_t stream, uint64_t index) {
-  std::seed_seq seq{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32), static_cast<uint32_t>(stream),
-                    static_cast<uint32_t>(index), static_cast<uint32_t>(index >> 32)};
-  return std::mt19937_64(seq);
-}
 
 int64_t NegativeSampler::draw(int64_t user, std::mt19937_64& rng) const {
   const auto& seen = dataset_.interacted_items(user);
@@ -77,8 +67,8 @@ TrainBatch TrainBatcher::make_batch(const std::vector<int64_t>& users, std::mt19
 }
 
 std::vector<TrainBatch> TrainBatcher::epoch(int64_t epoch) const {
-  auto order_rng = make_rng(seed_, kBatchOrderStream, static_cast<uint64_t>(epoch));
-  auto negative_rng = make_rng(seed_, kNegativeStream, static_cast<uint64_t>(epoch));
+  auto order_rng = make_rng(seed_, RandomStream::kBatchOrder, static_cast<uint64_t>(epoch));
+  auto negative_rng = make_rng(seed_, RandomStream::kNegatives, static_cast<uint64_t>(epoch));
   std::vector<int64_t> users(dataset_.num_users());
   std::iota(users.begin(), users.end(), 0);
   // Users of 3 items have no training position (only validation and test).

@@ -15,6 +15,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "caudal/core/random.h"
 #include "caudal/data/dataset.h"
 
 namespace caudal {
@@ -73,9 +74,5 @@ class TrainBatcher {
 // Evaluation batches for a stage, users grouped by history length when
 // trimming, every user exactly once.
 std::vector<EvalBatch> make_eval_batches(const Dataset& dataset, Stage stage, const BatchOptions& options);
-
-// Random generator for a (seed, stream, index) triple, so each epoch and each
-// consumer gets an independent, reproducible stream.
-std::mt19937_64 make_rng(uint64_t seed, uint64_t stream, uint64_t index);
 
 }  // namespace caudal

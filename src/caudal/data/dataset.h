@@ -1,5 +1,5 @@
 // A validated sequence file with its leave-one-out split and the head/tail
-// groups of protocol.md. Immutable once built; every other component (batcher,
+// groups of docs/protocol.md. Immutable once built; every other component (batcher,
 // evaluator, methods) reads from it.
 //
 // For a user sequence s of length n:

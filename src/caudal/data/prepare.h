@@ -1,4 +1,4 @@
-// Raw interaction logs -> the sequence format (protocol.md, "Raw interaction
+// Raw interaction logs -> the sequence format (docs/protocol.md, "Raw interaction
 // logs"): per user, events sorted by timestamp (stable), optionally ratings
 // below a threshold dropped, an iterated k-core filter, then contiguous ids
 // with maps back to the original ones.

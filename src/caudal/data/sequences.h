@@ -1,4 +1,4 @@
-// The sequence file format of protocol.md: one user per line,
+// The sequence file format of docs/protocol.md: one user per line,
 // "user_id item_id item_id ...", items in chronological order, positive
 // integer ids, item ids contiguous from 1 (0 is the padding id).
 #pragma once

@@ -10,13 +10,8 @@ namespace {
 // Hidden state at each position = that position's item vector.
 class PassThrough : public Backbone {
  public:
-  explicit PassThrough(int64_t dim) : dim_(dim) {}
   torch::Tensor embed_input(const torch::Tensor& item_vectors) override { return item_vectors; }
   torch::Tensor encode(const torch::Tensor& inputs, const torch::Tensor&) override { return inputs; }
-  int64_t hidden_size() const override { return dim_; }
-
- private:
-  int64_t dim_;
 };
 
 }  // namespace
@@ -24,7 +19,7 @@ class PassThrough : public Backbone {
 std::shared_ptr<SequentialRecommender> make_content_knn(const torch::Tensor& semantic) {
   auto normalised = semantic / semantic.norm(2, 1, true).clamp_min(1e-12);
   return std::make_shared<SequentialRecommender>(std::make_shared<FrozenTable>(normalised),
-                                                 std::make_shared<PassThrough>(semantic.size(1)));
+                                                 std::make_shared<PassThrough>());
 }
 
 }  // namespace caudal

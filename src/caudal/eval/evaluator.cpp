@@ -11,8 +11,6 @@
 namespace caudal {
 namespace {
 
-constexpr uint64_t kSampledEvalStream = 3;
-
 at::Tensor long_tensor(std::vector<int64_t>& values) {
   return at::from_blob(values.data(), {static_cast<int64_t>(values.size())}, at::kLong).clone();
 }
@@ -51,7 +49,7 @@ RankedTargets rank_targets(SequentialRecommender& model, const Dataset& dataset,
   BatchOptions batch_options{options.max_len, options.batch_size, options.trim};
   auto batches = make_eval_batches(dataset, stage, batch_options);
   NegativeSampler sampler(dataset);
-  auto rng = make_rng(options.seed, kSampledEvalStream, stage == Stage::kValid ? 0 : 1);
+  auto rng = make_rng(options.seed, RandomStream::kSampledEval, stage == Stage::kValid ? 0 : 1);
   RankedTargets out;
   for (const auto& batch : batches) {
     auto hidden = model.encode_last(batch.inputs.to(device));

@@ -1,4 +1,4 @@
-// Ranking metrics of protocol.md. The rank of a target is the number of items
+// Ranking metrics of docs/protocol.md. The rank of a target is the number of items
 // scored strictly higher (0 = first place).
 //   HR@K   = 1 if rank < K
 //   NDCG@K = 1 / log2(rank + 2) if rank < K, else 0

@@ -25,7 +25,7 @@ struct TrainingStep {
   const TrainBatch& batch;  // on the CPU, as the batcher built it (next-item form)
   // What the model trains on, on the training device: the batch itself, or
   // for a masked-item model (model.mask_token() != 0) its masked rewrite
-  // (train/cloze.h).
+  // (objective/masked_items.h).
   at::Tensor inputs, targets, negatives;
   at::Tensor hidden;        // model.encode(inputs): [B, T, d]
   at::Tensor target_vectors, negative_vectors;  // model.items().output(targets / negatives)

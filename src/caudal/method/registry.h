@@ -1,5 +1,7 @@
-// Builds the methods a run names (--method a,b): each is prepared once from
-// the training data before the first epoch.
+// The method registry, the only code that knows method names (--method a,b):
+// what each method needs of a run (its item representation, random batch
+// composition) and how it is built. It takes the methods' own options and the
+// places where preparations may be cached, never a whole run configuration.
 #pragma once
 
 #include <memory>
@@ -7,23 +9,57 @@
 #include <vector>
 
 #include "caudal/data/dataset.h"
+#include "caudal/method/faerec/faerec.h"
 #include "caudal/method/method.h"
-#include "caudal/train/config.h"
-#include "caudal/train/run_dir.h"
+#include "caudal/method/tada/tada.h"
 
 namespace caudal {
 
+// The methods of a run and their options.
+struct MethodOptions {
+  std::string list;  // comma-separated names ("" = the plain objective)
+  TadaOptions tada;
+  FaerecOptions faerec;
+};
+
 // "tada,faerec" -> {"tada", "faerec"}; throws on unknown or repeated names.
 std::vector<std::string> parse_method_list(const std::string& list);
+// "tada, faerec": the names the registry knows.
+std::string method_names();
 
-// The item representation the run's methods call for: FAERec's fused
-// representation (reading the semantic vectors) or a plain ID embedding.
-// `extra_tokens` rows follow the items (ids num_items + 1, ...: a mask token);
-// their semantic vectors are zero.
-std::shared_ptr<ItemRepresentation> make_item_representation(const TrainConfig& config, int64_t num_items,
-                                                             int64_t extra_tokens = 0);
+// Whether one of the methods mixes rows of a batch with each other (TADA's
+// cross-mix): such methods train better on batches of random users than on
+// length-bucketed ones (docs/results.md), so `--batching auto` pads for them.
+bool methods_mix_batch_rows(const MethodOptions& methods);
 
-std::vector<std::unique_ptr<Method>> make_methods(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run,
-                                                  bool trim);
+// The item table a model needs: num_items items plus `extra_tokens` rows
+// after them (ids num_items + 1, ...: a mask token), width `hidden`.
+struct ItemTableShape {
+  int64_t num_items = 0;
+  int64_t extra_tokens = 0;
+  int64_t hidden = 64;
+  double dropout = 0.2;             // the backbone's hidden dropout (FAERec's branches use it)
+  bool random_padding_row = false;  // see IdEmbedding
+};
+
+// The item representation the methods call for: FAERec's fused
+// representation (reading the semantic vectors; the extra rows get zero
+// semantic vectors) or a plain ID embedding.
+std::shared_ptr<ItemRepresentation> make_item_representation(const MethodOptions& methods, const ItemTableShape& shape);
+
+// What building the methods of a run reads.
+struct MethodContext {
+  const Dataset& dataset;
+  SequentialRecommender& model;  // built with make_item_representation(methods, ...)
+  int64_t max_len = 50;
+  double mask_ratio = 0.2;  // masking of a masked-item model's views
+  bool trim = true;         // training batches are trimmed to their longest window
+  // Where a preparation (TADA's candidates) is looked up, in order; it is
+  // cached in the first (the run directory) when missing there.
+  std::vector<std::string> cache_dirs;
+};
+
+// Each method prepared once from the training data, before the first epoch.
+std::vector<std::unique_ptr<Method>> make_methods(const MethodOptions& methods, const MethodContext& context);
 
 }  // namespace caudal

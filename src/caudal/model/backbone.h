@@ -14,6 +14,9 @@
 //     depend on padded positions, nor on how many padding columns precede the
 //     sequence, so batches may be trimmed to their longest sequence;
 //   - if causal(), position t only sees positions <= t;
+//   - reads_padding_vectors(): the states depend on the item vectors at padded
+//     positions (the padding row), as GRU4Rec's recurrence and FMLP-Rec's
+//     filter do; a model imported with a non-zero padding row needs it kept;
 //   - if masked_item_objective() (BERT4Rec), the model is trained to recover
 //     masked items rather than the next one, and queries end with a mask
 //     token (see SequentialRecommender); such a backbone is not causal.
@@ -27,6 +30,9 @@
 
 namespace caudal {
 
+// FMLP-Rec's filter: causal, or circular (the official filter; see fmlprec.h).
+enum class FmlpFilter { kCausal, kCircular };
+
 struct BackboneConfig {
   std::string name = "sasrec";
   int64_t hidden = 64;
@@ -35,7 +41,7 @@ struct BackboneConfig {
   int64_t max_len = 50;
   double dropout = 0.2;       // hidden dropout
   double attn_dropout = 0.2;  // attention-probability dropout
-  std::string fmlp_filter = "causal";  // FMLP-Rec: causal, or circular (the official filter)
+  FmlpFilter fmlp_filter = FmlpFilter::kCausal;
 };
 
 class Backbone : public torch::nn::Module {
@@ -52,13 +58,17 @@ class Backbone : public torch::nn::Module {
   virtual torch::Tensor position_vectors(int64_t length) { (void)length; return {}; }
   // True when padding cannot be trimmed (e.g. a filter over the whole window).
   virtual bool needs_full_window() const { return false; }
+  virtual bool reads_padding_vectors() const { return false; }
   virtual bool causal() const { return true; }
   virtual bool masked_item_objective() const { return false; }
-  virtual int64_t hidden_size() const = 0;
 };
 
-// The model zoo: builds the backbone a config names; throws caudal::Error
-// listing the known names otherwise.
+// The model zoo, the only code that knows backbone names: builds the backbone
+// a config names; throws caudal::Error listing the known names otherwise.
 std::shared_ptr<Backbone> make_backbone(const BackboneConfig& config);
+// Throws as make_backbone does for an unknown name.
+void check_backbone_name(const std::string& name);
+// "sasrec, gru4rec, ...": the names make_backbone knows.
+std::string backbone_names();
 
 }  // namespace caudal

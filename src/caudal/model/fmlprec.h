@@ -48,8 +48,8 @@ class FMLPRec : public Backbone {
   torch::Tensor encode(const torch::Tensor& inputs, const torch::Tensor& keep) override;
   torch::Tensor position_vectors(int64_t length) override;
   bool needs_full_window() const override { return true; }
+  bool reads_padding_vectors() const override { return true; }
   bool causal() const override { return causal_; }
-  int64_t hidden_size() const override { return config_.hidden; }
 
  private:
   BackboneConfig config_;

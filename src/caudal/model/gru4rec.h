@@ -1,4 +1,4 @@
-// GRU4Rec (Hidasi et al. 2016) as protocol.md specifies it: dropout on the
+// GRU4Rec (Hidasi et al. 2016) as docs/protocol.md ("Backbones") specifies it: dropout on the
 // item vectors, one GRU layer of width 128 without biases, and a linear map
 // back to the item space. Xavier-uniform recurrent weights.
 //
@@ -21,10 +21,9 @@ class GRU4Rec : public Backbone {
   explicit GRU4Rec(const BackboneConfig& config, int64_t state_size = 128);
   torch::Tensor embed_input(const torch::Tensor& item_vectors) override { return dropout_->forward(item_vectors); }
   torch::Tensor encode(const torch::Tensor& inputs, const torch::Tensor& keep) override;
-  int64_t hidden_size() const override { return hidden_; }
+  bool reads_padding_vectors() const override { return true; }
 
  private:
-  int64_t hidden_;
   torch::nn::Dropout dropout_{nullptr};
   torch::nn::GRU gru_{nullptr};
   torch::nn::Linear out_{nullptr};

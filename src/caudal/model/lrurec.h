@@ -53,7 +53,6 @@ class LRURec : public Backbone {
   explicit LRURec(const BackboneConfig& config);
   torch::Tensor embed_input(const torch::Tensor& item_vectors) override;
   torch::Tensor encode(const torch::Tensor& inputs, const torch::Tensor& keep) override;
-  int64_t hidden_size() const override { return config_.hidden; }
 
  private:
   BackboneConfig config_;

@@ -33,6 +33,7 @@ class SequentialRecommender : public torch::nn::Module {
   int64_t mask_token() const { return mask_token_; }
 
   ItemRepresentation& items() { return *items_; }
+  const std::shared_ptr<ItemRepresentation>& items_ptr() const { return items_; }
   Backbone& backbone() { return *backbone_; }
 
  private:

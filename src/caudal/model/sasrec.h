@@ -1,4 +1,4 @@
-// SASRec (Kang & McAuley 2018) as protocol.md specifies it: learned absolute
+// SASRec (Kang & McAuley 2018) as docs/protocol.md ("Backbones") specifies it: learned absolute
 // positions counted from the left of the max_len window, LayerNorm (eps
 // 1e-12) and dropout on the input, then post-norm Transformer blocks (causal
 // and key-padding masked attention, GELU feed-forward of width 4d).
@@ -42,7 +42,6 @@ class SASRec : public Backbone {
   torch::Tensor embed_input(const torch::Tensor& item_vectors) override;
   torch::Tensor encode(const torch::Tensor& inputs, const torch::Tensor& keep) override;
   torch::Tensor position_vectors(int64_t length) override;
-  int64_t hidden_size() const override { return config_.hidden; }
   bool causal() const override { return causal_; }
   bool masked_item_objective() const override { return !causal_; }
 

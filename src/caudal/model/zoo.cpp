@@ -8,17 +8,41 @@
 
 namespace caudal {
 
-std::shared_ptr<Backbone> make_backbone(const BackboneConfig& config) {
-  if (config.name == "sasrec") return std::make_shared<SASRec>(config);
-  if (config.name == "bert4rec") return std::make_shared<SASRec>(config, /*causal=*/false);
-  if (config.name == "gru4rec") return std::make_shared<GRU4Rec>(config);
-  if (config.name == "lrurec") return std::make_shared<LRURec>(config);
-  if (config.name == "fmlprec") {
-    if (config.fmlp_filter != "causal" && config.fmlp_filter != "circular")
-      throw Error("--fmlp-filter must be causal or circular, got '" + config.fmlp_filter + "'");
-    return std::make_shared<FMLPRec>(config, config.fmlp_filter == "causal");
-  }
-  throw Error("unknown --model '" + config.name + "' (known: sasrec, gru4rec, fmlprec, lrurec, bert4rec)");
+namespace {
+
+using Factory = std::shared_ptr<Backbone> (*)(const BackboneConfig&);
+
+const std::vector<std::pair<std::string, Factory>>& zoo() {
+  static const std::vector<std::pair<std::string, Factory>> entries = {
+      {"sasrec", [](const BackboneConfig& c) -> std::shared_ptr<Backbone> { return std::make_shared<SASRec>(c); }},
+      {"gru4rec", [](const BackboneConfig& c) -> std::shared_ptr<Backbone> { return std::make_shared<GRU4Rec>(c); }},
+      {"fmlprec",
+       [](const BackboneConfig& c) -> std::shared_ptr<Backbone> {
+         return std::make_shared<FMLPRec>(c, c.fmlp_filter == FmlpFilter::kCausal);
+       }},
+      {"lrurec", [](const BackboneConfig& c) -> std::shared_ptr<Backbone> { return std::make_shared<LRURec>(c); }},
+      {"bert4rec",
+       [](const BackboneConfig& c) -> std::shared_ptr<Backbone> { return std::make_shared<SASRec>(c, /*causal=*/false); }},
+  };
+  return entries;
+}
+
+Factory factory(const std::string& name) {
+  for (const auto& [known, make] : zoo())
+    if (known == name) return make;
+  throw Error("unknown --model '" + name + "' (known: " + backbone_names() + ")");
+}
+
+}  // namespace
+
+std::shared_ptr<Backbone> make_backbone(const BackboneConfig& config) { return factory(config.name)(config); }
+
+void check_backbone_name(const std::string& name) { factory(name); }
+
+std::string backbone_names() {
+  std::string names;
+  for (const auto& entry : zoo()) names += (names.empty() ? "" : ", ") + entry.first;
+  return names;
 }
 
 }  // namespace caudal

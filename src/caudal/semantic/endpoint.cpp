@@ -3,7 +3,9 @@
 #include <ATen/ATen.h>
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
@@ -85,7 +87,7 @@ std::vector<std::vector<float>> EmbeddingClient::embed(const std::vector<std::st
   std::string last_problem;
   for (int attempt = 0; attempt <= options_.max_retries; ++attempt) {
     if (attempt > 0)
-      std::this_thread::sleep_for(std::chrono::duration<double>(options_.backoff_seconds * (1 << (attempt - 1))));
+      std::this_thread::sleep_for(std::chrono::duration<double>(retry_delay(options_.backoff_seconds, attempt)));
     auto response = post_json(options_.url, body, api_key_, options_.timeout_seconds);
     if (!response.network_error.empty()) {
       last_problem = response.network_error;
@@ -197,5 +199,7 @@ at::Tensor endpoint_item_vectors(const std::vector<std::string>& texts, const st
   }
   return table;
 }
+
+double retry_delay(double first, int retry) { return std::ldexp(first, std::clamp(retry - 1, 0, 6)); }
 
 }  // namespace caudal

@@ -23,7 +23,7 @@ struct EndpointOptions {
   int64_t batch_size = 64;              // texts per request
   double timeout_seconds = 60;          // per request
   int max_retries = 5;                  // after the first try
-  double backoff_seconds = 1.0;         // wait before the first retry; doubles each time
+  double backoff_seconds = 1.0;         // wait before the first retry; doubles each time (retry_delay)
   std::string cache_path;               // JSON-lines cache of finished items ("" = none)
   int64_t dim = 0;                      // expected vector length (0 = take the first answer's)
 };
@@ -47,5 +47,9 @@ class EmbeddingClient {
 at::Tensor endpoint_item_vectors(const std::vector<std::string>& texts, const std::vector<int64_t>& items,
                                  const EndpointOptions& options,
                                  const std::function<void(int64_t, int64_t)>& progress = nullptr);
+
+// Seconds to wait before retry number `retry` (1, 2, ...): `first`, doubling
+// with each retry up to 64 times `first`, however many retries are allowed.
+double retry_delay(double first, int retry);
 
 }  // namespace caudal

@@ -11,19 +11,17 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "caudal/core/device.h"
 #include "caudal/core/error.h"
 #include "caudal/method/registry.h"
-#include "caudal/train/cloze.h"
-#include "caudal/train/losses.h"
+#include "caudal/objective/losses.h"
+#include "caudal/objective/masked_items.h"
+#include "caudal/run/trained_model.h"
 
 namespace caudal {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Random streams of the methods and of masking (see make_rng); the batcher uses 1 to 3.
-constexpr uint64_t kMethodStream = 4;
-constexpr uint64_t kMaskStream = 5;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -40,49 +38,12 @@ std::string short_metrics(const MetricValues& m) {
 
 }  // namespace
 
-c10::Device parse_device(const std::string& name) {
-  if (name == "cpu") return c10::Device(c10::kCPU);
-  if (name == "cuda" || name.rfind("cuda:", 0) == 0) {
-    if (!at::hasCUDA()) throw Error("--device " + name + ": this build of LibTorch has no CUDA support or no GPU is visible");
-    return c10::Device(name);
-  }
-  throw Error("--device must be cpu or cuda[:N], got '" + name + "'");
-}
-
-std::shared_ptr<SequentialRecommender> build_model(const TrainConfig& config, int64_t num_items) {
-  torch::manual_seed(config.seed);
-  auto backbone = make_backbone(config.backbone);
-  if (!backbone->masked_item_objective())
-    return std::make_shared<SequentialRecommender>(make_item_representation(config, num_items), backbone);
-  const int64_t mask_token = num_items + 1;
-  return std::make_shared<SequentialRecommender>(make_item_representation(config, num_items, 1), backbone, mask_token,
-                                                 config.backbone.max_len);
-}
-
-bool uses_bucketed_batches(const TrainConfig& config, const Backbone& backbone) {
-  if (config.batching != "auto" && config.batching != "bucketed" && config.batching != "padded")
-    throw Error("--batching must be auto, bucketed or padded, got '" + config.batching + "'");
-  if (random_padding_row(config)) {
-    // Trimming would change how many padding vectors a backbone reads.
-    if (config.batching == "bucketed") throw Error("--batching bucketed needs --padding-row zero");
-    return false;
-  }
-  if (backbone.needs_full_window() || config.batching == "padded") return false;
-  if (config.batching == "bucketed") return true;
-  const auto methods = parse_method_list(config.method);
-  return std::find(methods.begin(), methods.end(), "tada") == methods.end();
-}
-
 EpochOptions epoch_options(const TrainConfig& config, const SequentialRecommender& model) {
   EpochOptions options;
   options.seed = config.seed;
   options.mask_ratio = config.mask_ratio;
-  const std::string loss = config.loss.empty() ? (model.mask_token() != 0 ? "ce" : "bce") : config.loss;
-  if (loss == "ce") {
-    options.loss = RecLoss::kSoftmax;
-  } else if (loss != "bce") {
-    throw Error("--loss must be bce or ce, got '" + loss + "'");
-  }
+  const bool softmax = config.loss == LossChoice::kAuto ? model.mask_token() != 0 : config.loss == LossChoice::kCe;
+  options.loss = softmax ? RecLoss::kSoftmax : RecLoss::kSampledBce;
   return options;
 }
 
@@ -91,8 +52,8 @@ EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher,
                             const EpochOptions& options) {
   model.train();
   for (auto& method : methods) method->on_epoch(epoch);
-  auto rng = make_rng(options.seed, kMethodStream, static_cast<uint64_t>(epoch));
-  auto mask_rng = make_rng(options.seed, kMaskStream, static_cast<uint64_t>(epoch));
+  auto rng = make_rng(options.seed, RandomStream::kMethods, static_cast<uint64_t>(epoch));
+  auto mask_rng = make_rng(options.seed, RandomStream::kItemMask, static_cast<uint64_t>(epoch));
   EpochLosses sums;
   auto add = [&](size_t slot, const std::string& name, double value) {
     if (sums.size() <= slot) sums.emplace_back(name, 0.0);
@@ -134,42 +95,55 @@ EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher,
   return sums;
 }
 
+namespace {
+
+std::shared_ptr<SequentialRecommender> on_device(std::shared_ptr<SequentialRecommender> model, const c10::Device& device) {
+  model->to(device);
+  return model;
+}
+
+}  // namespace
+
+TrainingSetup::TrainingSetup(const TrainConfig& config, const Dataset& dataset, std::vector<std::string> cache_dirs)
+    : device(parse_device(config.device)),
+      model(on_device(build_model(config, dataset.num_items()), device)),
+      trim(uses_bucketed_batches(config, model->backbone())),
+      options(epoch_options(config, *model)),
+      methods(make_methods(config.methods, MethodContext{dataset, *model, config.backbone.max_len, config.mask_ratio,
+                                                         trim, std::move(cache_dirs)})),
+      batcher(dataset, BatchOptions{config.backbone.max_len, config.batch, trim}, config.seed),
+      optimizer(model->parameters(), torch::optim::AdamOptions(config.lr)) {}
+
 TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run,
                            const TrainControl& control) {
   auto log = spdlog::default_logger();
-  const auto device = parse_device(config.device);
-  if (config.epochs < 1) throw Error("--epochs must be at least 1");
-  if (config.patience < 1) throw Error("--patience must be at least 1");
-  auto model = build_model(config, dataset.num_items());
-  const auto options = epoch_options(config, *model);
-  const bool trim = uses_bucketed_batches(config, model->backbone());
+  validate(config);
+  std::vector<std::string> cache_dirs = {run.path()};
+  if (!config.init.empty()) cache_dirs.push_back(config.init);
+  TrainingSetup setup(config, dataset, cache_dirs);
+  auto& model = setup.model;
+  const auto device = setup.device;
+  const bool trim = setup.trim;
   TrainConfig effective = config;  // config.json records the loss and batching actually used
-  effective.loss = options.loss == RecLoss::kSoftmax ? "ce" : "bce";
-  effective.batching = trim ? "bucketed" : "padded";
+  effective.loss = setup.options.loss == RecLoss::kSoftmax ? LossChoice::kCe : LossChoice::kBce;
+  effective.batching = trim ? Batching::kBucketed : Batching::kPadded;
   run.write_json("config.json", to_json(effective));
 
   if (!config.init.empty() && !control.resume) {
-    if (!std::filesystem::is_directory(config.init)) throw Error("--init " + config.init + ": no such run directory");
-    const RunDirectory init_run(config.init);
-    const auto init_config = train_config_from_json(init_run.read_json("config.json"), init_run.file("config.json"));
+    const auto init_run = RunDirectory::open(config.init);
+    const auto init_config = read_run_config(init_run);
     if (init_config.padding_row != config.padding_row)
-      throw Error("--init " + config.init + " was trained with --padding-row " + init_config.padding_row +
+      throw Error("--init " + config.init + " was trained with --padding-row " +
+                  to_json(init_config)["padding_row"].get<std::string>() +
                   "; pass the same here (its padding vector is part of the model)");
     init_run.load_checkpoint(*model);
     log->info("initialised from {}", init_run.file("model.pt"));
   }
-  model->to(device);
-  auto methods = make_methods(config, dataset, run, trim);
-  TrainBatcher batcher(dataset, BatchOptions{config.backbone.max_len, config.batch, trim}, config.seed);
-  torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(config.lr));
-  EvalOptions eval = config.eval;
-  eval.max_len = config.backbone.max_len;
-  eval.trim = trim;
-  eval.seed = config.seed;
+  const auto eval = evaluation_options(config, model->backbone());
 
   log->info("data {}: {} users, {} items, {} head items, {} head users", dataset.source(), dataset.num_users(),
             dataset.num_items(), dataset.groups().num_head_items, dataset.groups().num_head_users);
-  if (!config.method.empty()) log->info("method {}", config.method);
+  if (!config.methods.list.empty()) log->info("method {}", config.methods.list);
   log->info("model {}: hidden {}, layers {}, heads {}, max_len {}, dropout {}/{}; {} batches", config.backbone.name,
             config.backbone.hidden, config.backbone.layers, config.backbone.heads, config.backbone.max_len,
             config.backbone.dropout, config.backbone.attn_dropout, trim ? "trimmed" : "padded");
@@ -177,7 +151,7 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
   TrainResult result;
   TrainProgress progress;
   if (control.resume) {
-    progress = run.load_resume_state(*model, optimizer, device);
+    progress = run.load_resume_state(*model, setup.optimizer, device);
     log->info("resumed after epoch {} ({})", progress.next_epoch,
               progress.best_epoch < 0 ? std::string("not validated yet")
                                       : fmt::format("best epoch {}, validation NDCG@20 {:.4f}", progress.best_epoch,
@@ -189,7 +163,7 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
   for (int64_t epoch = first_epoch; epoch < config.epochs && !stopped_early; ++epoch) {
     if (control.pause_after > 0 && epoch - first_epoch >= control.pause_after) break;
     const auto start = Clock::now();
-    const auto losses = train_one_epoch(*model, batcher, optimizer, epoch, device, methods, options);
+    const auto losses = setup.run_epoch(epoch);
     const double loss = losses.front().second;
     const double seconds = seconds_since(start);
     progress.train_seconds += seconds;
@@ -220,7 +194,7 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
       }
     }
     progress.next_epoch = epoch + 1;
-    run.save_resume_state(*model, optimizer, progress, device);
+    run.save_resume_state(*model, setup.optimizer, progress, device);
   }
   result.epochs = progress.next_epoch;
   result.best_epoch = progress.best_epoch;

@@ -1,22 +1,24 @@
-// The training loop: next-item BCE with one fresh negative per position (or a
-// softmax over all items, --loss ce),
-// Adam, validation every epoch after `warmup`, early stopping on validation
-// NDCG@20, the best checkpoint written atomically, reloaded and tested once.
-// After every epoch the whole training state goes to resume.pt, so a stopped
-// run continues (TrainControl::resume) exactly as if it had never stopped.
+// The training loop: the recommendation loss (docs/protocol.md, "Objective")
+// plus every method's losses, Adam, validation every epoch after `warmup`,
+// early stopping on validation NDCG@20, the best checkpoint written
+// atomically, reloaded and tested once. After every epoch the whole training
+// state goes to resume.pt, so a stopped run continues (TrainControl::resume)
+// exactly as if it had never stopped.
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
-#include <torch/optim/optimizer.h>
+#include <torch/optim/adam.h>
 
 #include "caudal/data/batcher.h"
 #include "caudal/data/dataset.h"
 #include "caudal/eval/metrics.h"
 #include "caudal/method/method.h"
 #include "caudal/model/recommender.h"
-#include "caudal/train/config.h"
-#include "caudal/train/run_dir.h"
+#include "caudal/run/config.h"
+#include "caudal/run/run_dir.h"
 
 namespace caudal {
 
@@ -34,13 +36,6 @@ struct TrainControl {
   int64_t pause_after = 0;  // > 0: stop after this many epochs of this call, leaving the run resumable
 };
 
-// Whether training uses trimmed, length-bucketed batches: config.batching
-// resolved for this backbone and these methods (see TrainConfig).
-bool uses_bucketed_batches(const TrainConfig& config, const Backbone& backbone);
-
-// The model a config describes, initialised from config.seed.
-std::shared_ptr<SequentialRecommender> build_model(const TrainConfig& config, int64_t num_items);
-
 // Mean of each loss over an epoch's batches: "loss" (the total) first, then
 // "rec" and every method's losses by name.
 using EpochLosses = std::vector<std::pair<std::string, double>>;
@@ -54,7 +49,7 @@ struct EpochOptions {
 };
 
 // The epoch options of a config for a model: config.loss, or the model's
-// usual loss when it is empty. Unknown names are an error.
+// usual loss when it is auto.
 EpochOptions epoch_options(const TrainConfig& config, const SequentialRecommender& model);
 
 // One optimisation pass over the training batches of `epoch`, with the
@@ -64,6 +59,26 @@ EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher,
                             int64_t epoch, const c10::Device& device, std::vector<std::unique_ptr<Method>>& methods,
                             const EpochOptions& options);
 
+// Everything an epoch needs, built from a config: what train_and_test, the
+// epoch benchmark and the benchmarks share. The model is built from
+// config.seed and put on config.device; the methods are prepared (their
+// preparations cached in cache_dirs, see MethodContext).
+struct TrainingSetup {
+  TrainingSetup(const TrainConfig& config, const Dataset& dataset, std::vector<std::string> cache_dirs);
+
+  EpochLosses run_epoch(int64_t epoch) {
+    return train_one_epoch(*model, batcher, optimizer, epoch, device, methods, options);
+  }
+
+  c10::Device device;
+  std::shared_ptr<SequentialRecommender> model;
+  bool trim;  // trimmed, length-bucketed batches (uses_bucketed_batches)
+  EpochOptions options;
+  std::vector<std::unique_ptr<Method>> methods;
+  TrainBatcher batcher;
+  torch::optim::Adam optimizer;
+};
+
 // Trains, writes config.json, model.pt, resume.pt (removed when training
 // ends), metrics.json and train.log in `run`.
 TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run,
@@ -71,7 +86,5 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
 
 // metrics.json as the contract describes it.
 nlohmann::json metrics_json(const TrainResult& result);
-
-c10::Device parse_device(const std::string& name);
 
 }  // namespace caudal

@@ -55,7 +55,8 @@ at::Tensor barlow_twins_loss(const at::Tensor& u, const at::Tensor& v, double ga
   return on + gamma * off;
 }
 
-Faerec::Faerec(FaerecOptions options, std::vector<int64_t> item_train_count) : options_(std::move(options)) {
+Faerec::Faerec(FaerecOptions options, std::shared_ptr<FusedItems> items, std::vector<int64_t> item_train_count)
+    : options_(std::move(options)), items_(std::move(items)) {
   if (!(options_.period > 0)) throw Error("--period must be positive");
   if (!(options_.w_min >= 0 && options_.w_min <= options_.w_max && options_.w_max <= 1))
     throw Error("FAERec weights must satisfy 0 <= --w-min <= --w-max <= 1");
@@ -66,13 +67,11 @@ Faerec::Faerec(FaerecOptions options, std::vector<int64_t> item_train_count) : o
 }
 
 NamedLosses Faerec::losses(TrainingStep& step) {
-  auto* fused = dynamic_cast<FusedItems*>(&step.model.items());
-  if (!fused) throw Error("--method faerec: the model was not built with FAERec's fused item representation");
   auto tokens = at::cat({step.inputs.flatten(), step.negatives.flatten()});
   // Items only: not padding, nor a masked-item model's mask token (id num_items + 1).
   tokens = tokens.masked_select(tokens.gt(0) & tokens.lt(popularity_.size(0)));
-  auto u = fused->id_vectors(tokens);
-  auto v = fused->semantic_vectors(tokens);
+  auto u = items_->id_vectors(tokens);
+  auto v = items_->semantic_vectors(tokens);
   auto item = chunked_item_alignment_loss(u, v, tokens, options_.tau, options_.align_chunk, step.rng);
 
   auto feature = at::zeros({}, u.options());

@@ -1,4 +1,5 @@
-// FAERec as a Method (faerec.md, "Dual-level alignment" and "Curriculum"):
+// FAERec as a Method (docs/faerec.md, "Alignment" and
+// "Curriculum"):
 // on the batch's item tokens (every real input item and every sampled
 // negative), with u = e_id and v = adapter(e_sem):
 //   item level:    InfoNCE of normalised u against v (temperature tau),
@@ -9,7 +10,7 @@
 //   L += lambda (w_item(e) L_item + w_feat(e) L_feat), with the cyclic cosine
 //   curriculum w_item(e) = (w_max - w_min)(1 + cos(2 pi e / P)) / 2 + w_min,
 //   w_feat = 1 - w_item.
-// The model must have been built with FusedItems (see registry.h).
+// It reads the two branches of the model's FusedItems (see registry.h).
 #pragma once
 
 #include <vector>
@@ -54,14 +55,16 @@ at::Tensor barlow_twins_loss(const at::Tensor& u, const at::Tensor& v, double ga
 
 class Faerec : public Method {
  public:
-  // item_train_count: training popularity per item id (the median split).
-  Faerec(FaerecOptions options, std::vector<int64_t> item_train_count);
+  // items: the model's fused representation; item_train_count: training
+  // popularity per item id (the median split).
+  Faerec(FaerecOptions options, std::shared_ptr<FusedItems> items, std::vector<int64_t> item_train_count);
   std::string name() const override { return "faerec"; }
   void on_epoch(int64_t epoch) override { weights_ = curriculum_weights(epoch, options_); }
   NamedLosses losses(TrainingStep& step) override;
 
  private:
   FaerecOptions options_;
+  std::shared_ptr<FusedItems> items_;
   at::Tensor popularity_;  // [num_items + 1] float
   std::pair<double, double> weights_{1.0, 0.0};
 };

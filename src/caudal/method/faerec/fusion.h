@@ -1,4 +1,4 @@
-// FAERec's item representation (faerec.md, "Model"): a trainable ID table
+// FAERec's item representation (docs/faerec.md, "Model"): a trainable ID table
 // (initialised with the PCA of the semantic table), a frozen semantic table
 // with a trainable adapter, and a dimension-wise gate that fuses both into
 // the backbone's input:

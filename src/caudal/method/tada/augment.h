@@ -1,4 +1,4 @@
-// TADA's two operators (tada.md, "Augmentation"), on one training row: the
+// TADA's two operators (docs/tada.md, "Operators"), on one training row: the
 // real (unpadded) inputs s with their targets and negatives.
 //   T-Substitute: v1 = s; v2 = s with each head item, with probability r,
 //     replaced by a uniform draw from its candidates (if any). Targets and

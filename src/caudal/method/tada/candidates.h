@@ -1,4 +1,4 @@
-// TADA's preparation over the training data (tada.md, "Preparation"): user
+// TADA's preparation over the training data (docs/tada.md, "Preparation"): user
 // preference groups, co-occurrence sets, LIS neighbours, and each item's
 // candidate set (co-occurrence union LIS neighbours). Computed once per
 // dataset and options; cached on disk because the LIS solve dominates.

@@ -6,8 +6,8 @@
 #include <numeric>
 
 #include "caudal/core/error.h"
-#include "caudal/train/cloze.h"
-#include "caudal/train/losses.h"
+#include "caudal/objective/losses.h"
+#include "caudal/objective/masked_items.h"
 
 namespace caudal {
 namespace {
@@ -19,7 +19,8 @@ at::Tensor rows_to_tensor(const std::vector<std::vector<int64_t>>& rows, int64_t
   return at::from_blob(flat.data(), {static_cast<int64_t>(rows.size()), width}, at::kLong).clone();
 }
 
-at::Tensor to_double_tensor(const std::vector<double>& values, const c10::Device& device) {
+// Doubles drawn on the CPU -> a float32 tensor on the training device.
+at::Tensor float_tensor(const std::vector<double>& values, const c10::Device& device) {
   return at::tensor(values, at::kDouble).to(at::kFloat).to(device);
 }
 
@@ -114,24 +115,24 @@ AugmentedBatch Tada::augment_batch(const TrainBatch& batch, std::mt19937_64& rng
   return out;
 }
 
-Tada::MaskedViews Tada::masked_views(const TrainBatch& window, int64_t mask_token, std::mt19937_64& rng) const {
+Tada::ViewBatch Tada::masked_views(const TrainBatch& window, int64_t mask_token, std::mt19937_64& rng) const {
   // A masked-item model trains on the window's items, its targets row (cloze.h);
   // the operators see them as the sequence (so view 1 is also its own targets).
   auto views = augment_batch(TrainBatch{window.targets, window.targets, window.negatives, window.users}, rng);
   const auto mask = draw_item_mask(views.view1, options_.mask_ratio, rng);
-  return MaskedViews{views.view1.masked_fill(mask, mask_token), views.view2.masked_fill(mask, mask_token),
+  return ViewBatch{views.view1.masked_fill(mask, mask_token), views.view2.masked_fill(mask, mask_token),
                      views.view1 * mask, views.view2 * mask, views.negatives * mask};
 }
 
 NamedLosses Tada::losses(TrainingStep& step) {
   const auto device = step.device;
   const bool masked_items = step.model.mask_token() != 0;
-  MaskedViews views;
+  ViewBatch views;
   if (masked_items) {
     views = masked_views(step.batch, step.model.mask_token(), step.rng);
   } else {
     auto augmented = augment_batch(step.batch, step.rng);
-    views = MaskedViews{augmented.view1, augmented.view2, augmented.targets, augmented.targets, augmented.negatives};
+    views = ViewBatch{augmented.view1, augmented.view2, augmented.targets, augmented.targets, augmented.negatives};
   }
   const int64_t rows = views.view1.size(0), width = views.view1.size(1);
   auto& items = step.model.items();
@@ -144,7 +145,7 @@ NamedLosses Tada::losses(TrainingStep& step) {
   auto view_target_vectors = items.output(view_targets), view_negative_vectors = items.output(view_negatives);
   // View 2's own targets differ from view 1's only for a masked-item model.
   auto view2_target_vectors = masked_items ? items.output(views.targets2.to(device)) : view_target_vectors;
-  auto alpha = to_double_tensor(sample_beta(rows, options_.mix_beta, step.rng), device);
+  auto alpha = float_tensor(sample_beta(rows, options_.mix_beta, step.rng), device);
   NamedLosses out;
   out.emplace_back("tada_self", masked_items ? labelled_self_mix_loss(h1, h2, alpha, view_target_vectors,
                                                                       view2_target_vectors, view_negative_vectors, view_mask)
@@ -153,16 +154,16 @@ NamedLosses Tada::losses(TrainingStep& step) {
 
   // Cross-mix pools: original rows (padded to the views' width) and v2 views.
   // Zero where a row has no item, unless the official behaviour is asked for.
-  auto masked = [&](const at::Tensor& x, const at::Tensor& mask) {
+  auto zero_padding = [&](const at::Tensor& x, const at::Tensor& mask) {
     return options_.mix_padding_states ? x : x * mask.unsqueeze(-1).to(x.scalar_type());
   };
   auto orig_mask = left_pad(step.targets.gt(0), width);
-  auto orig_hidden = masked(left_pad(step.hidden, width), orig_mask);
-  auto orig_target_vectors = masked(left_pad(step.target_vectors, width), orig_mask);
-  auto orig_negative_vectors = masked(left_pad(step.negative_vectors, width), orig_mask);
-  auto pool_hidden = at::cat({orig_hidden, masked(h2, view_mask)});
-  auto pool_targets = at::cat({orig_target_vectors, masked(view2_target_vectors, view_mask)});
-  auto pool_negatives = at::cat({orig_negative_vectors, masked(view_negative_vectors, view_mask)});
+  auto orig_hidden = zero_padding(left_pad(step.hidden, width), orig_mask);
+  auto orig_target_vectors = zero_padding(left_pad(step.target_vectors, width), orig_mask);
+  auto orig_negative_vectors = zero_padding(left_pad(step.negative_vectors, width), orig_mask);
+  auto pool_hidden = at::cat({orig_hidden, zero_padding(h2, view_mask)});
+  auto pool_targets = at::cat({orig_target_vectors, zero_padding(view2_target_vectors, view_mask)});
+  auto pool_negatives = at::cat({orig_negative_vectors, zero_padding(view_negative_vectors, view_mask)});
   auto pool_mask = at::cat({orig_mask, view_mask});
 
   const auto pools = cross_mix_pools(step.batch.users, prep_.tail_preference);
@@ -177,7 +178,7 @@ NamedLosses Tada::losses(TrainingStep& step) {
     std::iota(partner.begin(), partner.end(), 0);
     std::shuffle(partner.begin(), partner.end(), step.rng);
     auto index = at::tensor(members, at::kLong).to(device);
-    auto mix_alpha = to_double_tensor(sample_beta(static_cast<int64_t>(members.size()), options_.mix_beta, step.rng), device);
+    auto mix_alpha = float_tensor(sample_beta(static_cast<int64_t>(members.size()), options_.mix_beta, step.rng), device);
     out.emplace_back(name, cross_mix_loss(pool_hidden.index_select(0, index), pool_targets.index_select(0, index),
                                           pool_negatives.index_select(0, index), pool_mask.index_select(0, index), mix_alpha,
                                           at::tensor(partner, at::kLong).to(device)));

@@ -1,4 +1,4 @@
-// TADA as a Method (tada.md, "Losses"): on top of the next-item loss of the
+// TADA as a Method (docs/tada.md, "Losses"): on top of the next-item loss of the
 // original batch,
 //   self-mix:  H = alpha f(v1) + (1 - alpha) f(v2), alpha ~ Beta(beta, beta)
 //              per row, scored against the views' targets and negatives;
@@ -55,13 +55,15 @@ class Tada : public Method {
   NamedLosses losses(TrainingStep& step) override;
 
   AugmentedBatch augment_batch(const TrainBatch& batch, std::mt19937_64& rng) const;
-  // The views of a masked-item model: view1/view2 are the masked inputs,
-  // targets the items of view 1 at masked positions (0 elsewhere), targets2
-  // those of view 2, negatives the window's negatives there.
-  struct MaskedViews {
+  // The two views a step encodes and scores: the inputs view1/view2, the
+  // targets of view 1 and of view 2 (the same for a next-item model), and the
+  // negatives. For a next-item model these are augment_batch's views; for a
+  // masked-item model (masked_views) the views are masked at the same
+  // positions and each is scored there against its own items.
+  struct ViewBatch {
     at::Tensor view1, view2, targets, targets2, negatives;
   };
-  MaskedViews masked_views(const TrainBatch& window, int64_t mask_token, std::mt19937_64& rng) const;
+  ViewBatch masked_views(const TrainBatch& window, int64_t mask_token, std::mt19937_64& rng) const;
 
  private:
   TadaPreparation prep_;

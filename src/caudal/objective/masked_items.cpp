@@ -1,4 +1,4 @@
-#include "caudal/train/cloze.h"
+#include "caudal/objective/masked_items.h"
 
 #include <ATen/ATen.h>
 

@@ -1,8 +1,5 @@
-#include "caudal/train/run_dir.h"
+#include "caudal/run/run_dir.h"
 
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
 #include <ATen/Context.h>
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
@@ -18,10 +15,16 @@
 
 namespace caudal {
 
-RunDirectory::RunDirectory(std::string path) : path_(std::move(path)) {
+RunDirectory RunDirectory::create(std::string path) {
   std::error_code ec;
-  std::filesystem::create_directories(path_, ec);
-  if (ec) throw Error("cannot create run directory " + path_ + ": " + ec.message());
+  std::filesystem::create_directories(path, ec);
+  if (ec) throw Error("cannot create run directory " + path + ": " + ec.message());
+  return RunDirectory(std::move(path));
+}
+
+RunDirectory RunDirectory::open(std::string path) {
+  if (!std::filesystem::is_directory(path)) throw Error(path + ": no such run directory");
+  return RunDirectory(std::move(path));
 }
 
 void RunDirectory::write_json(const std::string& name, const nlohmann::json& json) const {
@@ -153,17 +156,6 @@ bool RunDirectory::has_resume_state() const { return std::filesystem::exists(fil
 void RunDirectory::remove_resume_state() const {
   std::error_code ignored;  // already gone is fine
   std::filesystem::remove(file(kResumeFile), ignored);
-}
-
-std::shared_ptr<spdlog::logger> make_logger(const std::string& log_path) {
-  std::vector<spdlog::sink_ptr> sinks;
-  sinks.push_back(std::make_shared<spdlog::sinks::stdout_sink_mt>());
-  if (!log_path.empty()) sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(log_path));
-  auto logger = std::make_shared<spdlog::logger>("caudal", sinks.begin(), sinks.end());
-  logger->set_pattern("[%Y-%m-%d %H:%M:%S] %v");
-  logger->flush_on(spdlog::level::info);
-  spdlog::set_default_logger(logger);
-  return logger;
 }
 
 }  // namespace caudal

@@ -1,5 +1,7 @@
-#include "lis_bench.h"
-
+// `caudal bench-lis`: time and peak memory of TADA's LIS solve (in-place
+// Cholesky) against a general dense inverse of the same matrix (the official
+// code's way), each measured in a fresh child process so that peak memory is
+// the solver's own.
 #include <fmt/format.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -20,6 +22,7 @@
 #include "caudal/data/dataset.h"
 #include "caudal/method/tada/candidates.h"
 #include "caudal/method/tada/lis.h"
+#include "command.h"
 
 extern char** environ;
 
@@ -41,8 +44,7 @@ double resident_mib() {
   return 0;
 }
 
-}  // namespace
-
+// Child: solves with one solver and prints one JSON line with its timing.
 int run_lis_solver(const std::string& data, const std::string& solver, int threads) {
   set_compute_threads(threads);
   Dataset dataset(load_sequences(data));
@@ -69,6 +71,7 @@ int run_lis_solver(const std::string& data, const std::string& solver, int threa
   return 0;
 }
 
+// Parent: runs `self bench-lis --solver S` for each solver and prints a table.
 int run_lis_benchmark(const std::string& self, const std::string& data, int threads) {
   std::cout << fmt::format("LIS solve on {} at {} thread(s), each solver in a fresh process\n", data, threads);
   std::cout << fmt::format("{:<10}{:>10}{:>16}{:>18}\n", "solver", "seconds", "peak RSS MiB", "solve peak MiB");
@@ -126,6 +129,24 @@ int run_lis_benchmark(const std::string& self, const std::string& data, int thre
                            (results[0]["peak_rss_mib"].get<double>() - results[0]["rss_before_mib"].get<double>()) /
                                (results[1]["peak_rss_mib"].get<double>() - results[1]["rss_before_mib"].get<double>()));
   return 0;
+}
+
+}  // namespace
+
+Command add_bench_lis_command(CLI::App& app) {
+  struct State {
+    std::string data, solver;
+    int threads = 1;
+  };
+  auto s = std::make_shared<State>();
+  auto* cmd = app.add_subcommand("bench-lis", "time and peak memory of TADA's LIS solve vs a general inverse");
+  cmd->add_option("--data", s->data, "sequence file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--threads", s->threads, "compute threads")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--solver", s->solver, "run one solver in this process (cholesky|inverse); default: both, each in a child");
+  return {cmd, [s] {
+            if (!s->solver.empty()) return run_lis_solver(s->data, s->solver, s->threads);
+            return run_lis_benchmark("/proc/self/exe", s->data, s->threads);
+          }};
 }
 
 }  // namespace caudal

@@ -1,4 +1,4 @@
-#include "caudal/train/losses.h"
+#include "caudal/objective/losses.h"
 
 #include <ATen/ATen.h>
 

@@ -1,4 +1,5 @@
-// The next-item objective of protocol.md, shared by all backbones:
+// The recommendation losses (docs/protocol.md, "Objective"), shared by every
+// backbone and method. Next-item BCE:
 // mean over real positions of -log s(h.e_target) - log(1 - s(h.e_negative)).
 #pragma once
 

@@ -1,4 +1,5 @@
-// BERT4Rec's masked-item (cloze) objective, as a rewrite of a next-item
+// BERT4Rec's masked-item (cloze) objective (docs/protocol.md, "Masked-item
+// objective"), as a rewrite of a next-item
 // training batch. A row's items are its targets row (the input window shifted
 // by one, so it ends with the newest training item). Each item is replaced by
 // the mask token with probability `ratio`; a row where the draw masked

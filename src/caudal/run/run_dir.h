@@ -9,9 +9,6 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-namespace spdlog {
-class logger;
-}
 namespace torch::nn {
 class Module;
 }
@@ -36,8 +33,10 @@ struct TrainProgress {
 
 class RunDirectory {
  public:
-  // Creates the directory if needed.
-  explicit RunDirectory(std::string path);
+  // For writing a run: creates the directory (and its parents) if needed.
+  static RunDirectory create(std::string path);
+  // For reading a run: throws caudal::Error naming the path when it is not a directory.
+  static RunDirectory open(std::string path);
 
   const std::string& path() const { return path_; }
   std::string file(const std::string& name) const { return path_ + "/" + name; }
@@ -64,11 +63,8 @@ class RunDirectory {
   void remove_resume_state() const;
 
  private:
+  explicit RunDirectory(std::string path) : path_(std::move(path)) {}
   std::string path_;
 };
-
-// A logger that writes to the terminal and, when log_path is not empty, to
-// that file too (appending). Also installed as spdlog's default logger.
-std::shared_ptr<spdlog::logger> make_logger(const std::string& log_path);
 
 }  // namespace caudal

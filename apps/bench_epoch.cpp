@@ -1,0 +1,78 @@
+// `caudal bench-epoch`: seconds per training epoch of every backbone, plain
+// and with each method, in one process on one dataset, at a fixed thread
+// count. Each cell builds a fresh model (seeded) and times whole epochs of
+// the trainer's own loop (TrainingSetup::run_epoch); validation is not included.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "caudal/core/atomic_file.h"
+#include "caudal/core/log.h"
+#include "caudal/core/threads.h"
+#include "caudal/semantic/item_text.h"
+#include "command.h"
+#include "options.h"
+
+namespace caudal {
+namespace {
+
+struct EpochBench {
+  TrainConfig base;  // everything but the backbone and the methods (hidden, semantic, device, threads...)
+  std::string models = "sasrec,gru4rec,fmlprec,lrurec,bert4rec";
+  std::string variants = "plain,tada,faerec,faerec+tada";  // plain, or method lists with '+' for ','
+  int epochs = 1;        // timed epochs per cell
+  std::string work_dir;  // TADA's candidate cache lives here (computed once, reused)
+  std::string json_out;  // optional: results as JSON
+  bool padded = false;
+};
+
+int run_epoch_benchmark(const EpochBench& bench) {
+  set_compute_threads(bench.base.threads);
+  make_logger("");
+  Dataset dataset(load_sequences(bench.base.data));
+  const auto work = RunDirectory::create(bench.work_dir);
+  nlohmann::json results = nlohmann::json::array();
+  std::cout << fmt::format("{} users, {} items, {} thread(s), {} timed epoch(s) per cell\n", dataset.num_users(),
+                           dataset.num_items(), bench.base.threads, bench.epochs);
+  std::cout << fmt::format("{:<10} {:<13} {:>8} {:>12}\n", "backbone", "variant", "batches", "s/epoch");
+  for (const auto& model_name : split_list(bench.models)) {
+    for (const auto& variant : split_list(bench.variants)) {
+      TrainConfig config = bench.base;
+      config.backbone.name = model_name;
+      config.methods.list = variant == "plain" ? "" : variant;
+      std::replace(config.methods.list.begin(), config.methods.list.end(), '+', ',');
+      if (bench.padded) config.batching = Batching::kPadded;
+      TrainingSetup setup(config, dataset, {work.path()});
+      const auto start = std::chrono::steady_clock::now();
+      for (int e = 0; e < bench.epochs; ++e) setup.run_epoch(e);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / bench.epochs;
+      const char* batches = setup.trim ? "trimmed" : "padded";
+      std::cout << fmt::format("{:<10} {:<13} {:>8} {:>12.2f}\n", model_name, variant, batches, seconds) << std::flush;
+      results.push_back({{"backbone", model_name}, {"variant", variant}, {"batches", batches}, {"seconds_per_epoch", seconds}});
+    }
+  }
+  if (!bench.json_out.empty()) write_file_atomically(bench.json_out, results.dump(2) + "\n");
+  return 0;
+}
+
+}  // namespace
+
+Command add_bench_epoch_command(CLI::App& app) {
+  auto s = std::make_shared<EpochBench>();
+  auto* cmd = app.add_subcommand("bench-epoch", "seconds per training epoch of every backbone, plain and with each method");
+  auto options = add_config_options(*cmd, s->base, {"data", "hidden", "semantic", "threads", "device"});
+  options.at("data")->required();
+  cmd->add_option("--models", s->models, "backbones, comma-separated")->capture_default_str();
+  cmd->add_option("--variants", s->variants, "plain or method lists ('+' joins methods), comma-separated")
+      ->capture_default_str();
+  cmd->add_option("--epochs", s->epochs, "timed epochs per cell")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_flag("--padded", s->padded, "pad every batch to max_len (default: as train's --batching auto)");
+  cmd->add_option("--work", s->work_dir, "directory for TADA's candidate cache")->required();
+  cmd->add_option("--json", s->json_out, "also write the results here");
+  return {cmd, [s] { return run_epoch_benchmark(*s); }};
+}
+
+}  // namespace caudal

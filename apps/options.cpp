@@ -1,0 +1,94 @@
+#include "options.h"
+
+#include <algorithm>
+
+#include "caudal/core/error.h"
+
+namespace caudal {
+namespace {
+
+// A CLI11 check from the option's limits: the same words as config.json's reader.
+CLI::Validator limits_check(const Option& option) {
+  return CLI::Validator(
+      [option](std::string& text) -> std::string {
+        try {
+          size_t used = 0;
+          const double x = std::stod(text, &used);
+          return used == text.size() ? limits_error(option, x) : "";  // not a number: CLI11's conversion says so
+        } catch (const std::exception&) {
+          return "";
+        }
+      },
+      "", "limits");
+}
+
+CLI::Validator name_check(const Option& option) {
+  return CLI::Validator(
+      [check = option.check](std::string& text) -> std::string {
+        try {
+          check(text);
+          return "";
+        } catch (const Error& e) {
+          return e.what();
+        }
+      },
+      "", "name");
+}
+
+CLI::Option* bind(CLI::App& command, const Option& o) {
+  return std::visit(
+      [&](auto&& field) -> CLI::Option* {
+        using T = std::decay_t<decltype(field)>;
+        if constexpr (std::is_same_v<T, bool*>) {
+          return command.add_flag(o.flag, *field, o.help);
+        } else if constexpr (std::is_same_v<T, ChoiceField>) {
+          return command
+              .add_option_function<std::string>(
+                  o.flag, [set = field.set](const std::string& name) { set(name); }, o.help)
+              ->check(CLI::IsMember(field.names))
+              ->default_str(field.get());
+        } else {
+          auto* option = command.add_option(o.flag, *field, o.help)->capture_default_str();
+          if constexpr (std::is_same_v<T, std::string*>) {
+            if (o.must_exist) option->check(CLI::ExistingPath);
+            if (o.check) option->check(name_check(o));
+          } else {
+            option->check(limits_check(o));
+          }
+          return option;
+        }
+      },
+      o.field);
+}
+
+template <typename Wanted>
+BoundOptions add_where(CLI::App& command, TrainConfig& config, Wanted wanted) {
+  BoundOptions bound;
+  for (const auto& option : config_options(config))
+    if (wanted(option)) bound[option.key] = bind(command, option);
+  return bound;
+}
+
+}  // namespace
+
+BoundOptions add_config_options(CLI::App& command, TrainConfig& config, std::initializer_list<OptionGroup> groups) {
+  return add_where(command, config, [&](const Option& o) {
+    return std::find(groups.begin(), groups.end(), o.group) != groups.end();
+  });
+}
+
+BoundOptions add_config_options(CLI::App& command, TrainConfig& config, std::initializer_list<const char*> keys) {
+  return add_where(command, config, [&](const Option& o) {
+    return std::any_of(keys.begin(), keys.end(), [&](const char* key) { return key == std::string(o.key); });
+  });
+}
+
+nlohmann::json given_options(const BoundOptions& bound, const TrainConfig& config) {
+  const auto all = to_json(config);
+  nlohmann::json given = nlohmann::json::object();
+  for (const auto& [key, option] : bound)
+    if (option->count() > 0) given[key] = all.at(key);
+  return given;
+}
+
+}  // namespace caudal

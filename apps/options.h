@@ -1,0 +1,31 @@
+// The option table of run/config.h on the command line: each option's flag,
+// help, default, limits and choices come from config_options(), so a command
+// adds the options it takes by group or by key.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <initializer_list>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "caudal/run/config.h"
+
+namespace caudal {
+
+// The added options by JSON key.
+using BoundOptions = std::map<std::string, CLI::Option*>;
+
+// Adds the options of these groups, bound to the fields of `config` (which
+// must outlive the parse).
+BoundOptions add_config_options(CLI::App& command, TrainConfig& config, std::initializer_list<OptionGroup> groups);
+// Adds the options with these keys.
+BoundOptions add_config_options(CLI::App& command, TrainConfig& config, std::initializer_list<const char*> keys);
+
+// The bound options that were given on the command line, with the values
+// they set in `config`, as config.json fields: to apply over a saved config.
+nlohmann::json given_options(const BoundOptions& bound, const TrainConfig& config);
+
+}  // namespace caudal

@@ -1,0 +1,27 @@
+// `caudal resume`: continue an unfinished training (killed or paused) from
+// RUN/resume.pt with RUN/config.json.
+#include "caudal/run/trained_model.h"
+#include "command.h"
+
+namespace caudal {
+
+Command add_resume_command(CLI::App& app) {
+  struct State {
+    std::string run;
+    int threads = 0;
+    int64_t pause_after = 0;
+  };
+  auto s = std::make_shared<State>();
+  auto* cmd = app.add_subcommand("resume", "continue an unfinished training (killed or paused) where its last epoch ended");
+  cmd->add_option("--run", s->run, "run directory of the training")->required()->check(CLI::ExistingDirectory);
+  cmd->add_option("--threads", s->threads, "compute threads (default: the training's)")->check(CLI::PositiveNumber);
+  cmd->add_option("--pause-after", s->pause_after, "stop after this many more epochs, resumable again")
+      ->check(CLI::PositiveNumber);
+  return {cmd, [s] {
+            auto config = read_run_config(RunDirectory::open(s->run));
+            if (s->threads > 0) config.threads = s->threads;
+            return run_training(config, s->run, TrainControl{true, s->pause_after});
+          }};
+}
+
+}  // namespace caudal

@@ -1,0 +1,61 @@
+// `caudal train`: train a model, validate, early-stop, test; writes a run directory.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "caudal/core/error.h"
+#include "caudal/core/log.h"
+#include "caudal/core/threads.h"
+#include "caudal/data/dataset.h"
+#include "command.h"
+#include "options.h"
+
+namespace caudal {
+
+void print_tables(const GroupedMetrics& valid, const GroupedMetrics& test) {
+  std::cout << "\nvalidation\n" << format_metrics_table(valid) << "\ntest\n" << format_metrics_table(test) << std::flush;
+}
+
+int run_training(const TrainConfig& config, const std::string& out, const TrainControl& control) {
+  const auto run = RunDirectory::create(out);
+  if (!control.resume && run.has_resume_state())
+    throw Error(out + " holds an unfinished training (resume.pt): continue it with `caudal resume --run " + out +
+                "`, or choose another --out");
+  make_logger(run.file("train.log"));
+  set_compute_threads(config.threads);
+  Dataset dataset(load_sequences(config.data), config.head_ratio);
+  const auto result = train_and_test(config, dataset, run, control);
+  if (result.paused) {
+    std::cout << fmt::format("\npaused after epoch {}; continue with: caudal resume --run {}\n", result.epochs, run.path());
+    return 0;
+  }
+  print_tables(result.valid, result.test);
+  std::cout << fmt::format("\nbest epoch {} of {}; {:.2f} s per training epoch; run in {}\n", result.best_epoch,
+                           result.epochs, result.seconds_per_epoch, run.path());
+  return 0;
+}
+
+Command add_train_command(CLI::App& app) {
+  struct State {
+    TrainConfig config;
+    std::string out;
+    bool padded = false;
+    int64_t pause_after = 0;
+  };
+  auto s = std::make_shared<State>();
+  auto* cmd = app.add_subcommand("train", "train a model, validate, early-stop, test; writes a run directory");
+  using G = OptionGroup;
+  auto options = add_config_options(*cmd, s->config, {G::kData, G::kModel, G::kTraining, G::kEvaluation, G::kMethods});
+  options.at("data")->required();
+  cmd->add_option("--out", s->out, "run directory")->required();
+  cmd->add_flag("--padded", s->padded, "the same as --batching padded");
+  cmd->add_option("--pause-after", s->pause_after,
+                  "stop after this many epochs, resumable with `caudal resume` (for time-limited jobs)")
+      ->check(CLI::PositiveNumber);
+  return {cmd, [s] {
+            if (s->padded) s->config.batching = Batching::kPadded;
+            return run_training(s->config, s->out, TrainControl{false, s->pause_after});
+          }};
+}
+
+}  // namespace caudal
