@@ -4,7 +4,8 @@
 # a folder above it, nor another folder on its own floor. So the tree reads
 # as a map: evaluation or serving can load a model without the trainer.
 #
-#   5  train                       the training loop
+#   6  serve                       the HTTP server
+#   5  train infer                 the training loop; recommendations from a trained run
 #   4  run                         config (options defined once), run directory, trained models
 #   3  method                      TADA, FAERec and their registry
 #   2  objective eval semantic     losses, evaluation, item text and vectors
@@ -21,7 +22,8 @@ declare -A floor=(
   [objective]=2 [eval]=2 [semantic]=2
   [method]=3
   [run]=4
-  [train]=5
+  [train]=5 [infer]=5
+  [serve]=6
 )
 
 check() {  # check SRC_DIR: prints each violation, returns 1 if there is one

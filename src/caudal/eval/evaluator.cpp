@@ -7,6 +7,7 @@
 
 #include "caudal/core/error.h"
 #include "caudal/data/batcher.h"
+#include "caudal/eval/ranking.h"
 
 namespace caudal {
 namespace {
@@ -20,21 +21,12 @@ at::Tensor long_tensor(std::vector<int64_t>& values) {
 at::Tensor full_ranks(const at::Tensor& scores_in, const EvalBatch& batch, const Dataset& dataset, Stage stage,
                       bool history_score_zero) {
   auto scores = scores_in;
-  const auto device = scores.device();
-  auto targets = batch.targets.to(device);
+  auto targets = batch.targets.to(scores.device());
   auto target_scores = scores.gather(1, targets.unsqueeze(1));  // the model's own score of the target
-  std::vector<int64_t> rows, cols;
-  for (size_t r = 0; r < batch.users.size(); ++r) {
-    const auto& s = dataset.sequence(batch.users[r]);
-    const int64_t history = dataset.history_length(batch.users[r], stage);
-    for (int64_t k = 0; k < history; ++k) {
-      rows.push_back(static_cast<int64_t>(r));
-      cols.push_back(s[k]);
-    }
-  }
-  const double removed = history_score_zero ? 0.0 : -std::numeric_limits<double>::infinity();
-  scores.index_put_({long_tensor(rows).to(device), long_tensor(cols).to(device)}, at::scalar_tensor(removed, scores.options()));
-  scores.select(1, 0).fill_(-std::numeric_limits<double>::infinity());
+  std::vector<ItemSpan> histories;
+  for (const int64_t user : batch.users)
+    histories.push_back(ItemSpan{dataset.sequence(user).data(), dataset.history_length(user, stage)});
+  mask_items(scores, histories, history_score_zero ? 0.0 : -std::numeric_limits<double>::infinity());
   if (history_score_zero) target_scores = scores.gather(1, targets.unsqueeze(1));
   return scores.gt(target_scores).sum(1);
 }

@@ -1,0 +1,63 @@
+// The HTTP front of a trained run (cpp-httplib):
+//   POST /v1/recommend        {"history": [ids] | "user": id, "k": 10, "exclude_history": true, "exclude": [ids]}
+//                             -> {"items": [{"id", "score", "group": "head"|"tail", "text"?}], "model": "..."}
+//   POST /v1/recommend/batch  {"requests": [ ...as above... ]} -> {"results": [ {"items": ...}, ... ], "model": "..."}
+//   GET  /v1/health           -> {"status": "ok", "model", "items", "users"}
+//   GET  /v1/items/{id}       -> {"id", "group", "train_count", "text"?}
+//   GET  /metrics             Prometheus text: requests and errors by path and code, latency histogram, batch sizes
+// Ids are the catalogue's names (catalogue.h). Bad requests get a 4xx with
+// {"error": "..."} naming the field; nothing a client sends stops the server.
+//
+// Requests that arrive together are scored together: scoring workers take
+// whatever is queued, wait up to `batch_window_ms` for up to `max_batch`
+// requests, and score them in one forward pass (Recommender::recommend).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "caudal/infer/catalogue.h"
+#include "caudal/infer/recommender.h"
+
+namespace caudal {
+
+struct ServeOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;              // 0: any free port (see RecommendServer::bind)
+  int workers = 1;              // scoring threads
+  int http_threads = 64;        // connections served at once
+  bool batching = true;         // false: each request scored alone
+  double batch_window_ms = 2;   // how long a worker waits for more requests
+  int64_t max_batch = 64;       // requests per forward pass
+  size_t max_body_bytes = 1 << 20;
+  int64_t max_history = 2000;   // items in a history (the model reads the last max_len)
+  int64_t max_k = 1000;
+  int64_t max_batch_requests = 256;  // requests in one /v1/recommend/batch call
+  std::string api_key;          // when set, every request needs "Authorization: Bearer <key>"
+  std::string model_name;       // reported in answers
+};
+
+class RecommendServer {
+ public:
+  RecommendServer(const Recommender& recommender, const Catalogue& catalogue, ServeOptions options);
+  ~RecommendServer();
+  RecommendServer(const RecommendServer&) = delete;
+  RecommendServer& operator=(const RecommendServer&) = delete;
+
+  // Binds host:port; returns the port bound. Throws caudal::Error when it cannot.
+  int bind();
+  // Answers requests until stop(); returns once in-flight requests are answered.
+  void serve();
+  // From any thread (a signal handler's thread): stop accepting, drain, return from serve().
+  void stop();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Whether host is a loopback address (127.0.0.0/8, ::1, localhost).
+bool is_loopback_host(const std::string& host);
+
+}  // namespace caudal
