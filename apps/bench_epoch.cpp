@@ -21,8 +21,8 @@ namespace {
 
 struct EpochBench {
   TrainConfig base;  // everything but the backbone and the methods (hidden, semantic, device, threads...)
-  std::string models = "sasrec,gru4rec,fmlprec,lrurec,bert4rec";
-  std::string variants = "plain,tada,faerec,faerec+tada";  // plain, or method lists with '+' for ','
+  std::string models;    // backbone names, comma-separated (default: every one the zoo knows)
+  std::string variants;  // plain, or method lists with '+' for ',' (default: plain, each method, all of them)
   int epochs = 1;        // timed epochs per cell
   std::string work_dir;  // TADA's candidate cache lives here (computed once, reused)
   std::string json_out;  // optional: results as JSON
@@ -58,10 +58,25 @@ int run_epoch_benchmark(const EpochBench& bench) {
   return 0;
 }
 
+// "a, b, c" -> "a,b,c"
+std::string without_spaces(std::string names) {
+  names.erase(std::remove(names.begin(), names.end(), ' '), names.end());
+  return names;
+}
+
 }  // namespace
 
 Command add_bench_epoch_command(CLI::App& app) {
   auto s = std::make_shared<EpochBench>();
+  s->models = without_spaces(backbone_names());
+  const auto methods = split_list(without_spaces(method_names()));
+  s->variants = "plain";
+  std::string all;
+  for (const auto& method : methods) {
+    s->variants += "," + method;
+    all += (all.empty() ? "" : "+") + method;
+  }
+  if (methods.size() > 1) s->variants += "," + all;
   auto* cmd = app.add_subcommand("bench-epoch", "seconds per training epoch of every backbone, plain and with each method");
   auto options = add_config_options(*cmd, s->base, {"data", "hidden", "semantic", "threads", "device"});
   options.at("data")->required();

@@ -7,6 +7,8 @@
 #include <functional>
 
 #include "caudal/eval/metrics.h"
+#include "caudal/infer/catalogue.h"
+#include "caudal/infer/recommender.h"
 #include "caudal/run/config.h"
 #include "caudal/train/trainer.h"
 
@@ -31,6 +33,22 @@ Command add_serve_command(CLI::App& app);
 
 // Trains `config` into the run directory `out` (train and resume).
 int run_training(const TrainConfig& config, const std::string& out, const TrainControl& control);
+
+// A trained run to recommend from, with the options that name it (recommend, serve).
+struct RunToRecommend {
+  std::string run, device = "cpu", items, item_columns = "title";
+  int threads = 1;
+
+  void add_options(CLI::App& command);
+  struct Loaded {
+    TrainConfig config;
+    std::string path;
+    std::unique_ptr<Recommender> recommender;
+    std::unique_ptr<Catalogue> catalogue;
+  };
+  // Sets the threads, loads the model onto the device and the catalogue.
+  Loaded load(int64_t block_size = 256) const;
+};
 
 // The validation and test tables, as train and eval print them.
 void print_tables(const GroupedMetrics& valid, const GroupedMetrics& test);

@@ -74,7 +74,8 @@ Command add_eval_command(CLI::App& app) {
   cmd->add_option("--device", s->device, "cpu or cuda[:N]")->capture_default_str();
   s->bound = add_config_options(*cmd, s->options, {OptionGroup::kData, OptionGroup::kEvaluation});
   s->bound.merge(add_config_options(*cmd, s->options, {"threads"}));
-  s->bound.at("data")->description("sequence file (default: the one the run was trained on)");
+  // Left out, each of these keeps the run's own value.
+  for (auto& [key, option] : s->bound) option->description(option->get_description() + " (default: the run's)")->default_str("");
   return {cmd, [s] {
             if (!s->method.empty()) {
               if (s->options.data.empty() || s->semantic.empty() || s->out.empty())

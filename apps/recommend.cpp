@@ -18,17 +18,18 @@
 #include "caudal/core/threads.h"
 #include "caudal/infer/catalogue.h"
 #include "caudal/infer/recommender.h"
+#include "caudal/run/trained_model.h"
 #include "command.h"
 
 namespace caudal {
 namespace {
 
 struct RecommendCommand {
-  std::string run, input, out, format = "tsv", device = "cpu", exclude, items, item_columns = "title";
+  RunToRecommend source;
+  std::string input, out, format = "tsv", exclude;
   std::vector<std::string> users, histories;
   bool all_users = false, include_history = false, overwrite = false;
-  int64_t k = 10, block = 512;
-  int threads = 1;
+  int64_t k = 10, block = 256;
 };
 
 std::vector<int64_t> item_ids(const Catalogue& catalogue, const std::string& names, const std::string& where) {
@@ -46,15 +47,10 @@ std::vector<int64_t> item_ids(const Catalogue& catalogue, const std::string& nam
 int run_recommend(const RecommendCommand& c) {
   if (!c.out.empty() && std::filesystem::exists(c.out) && !c.overwrite)
     throw Error(c.out + " exists; pass --overwrite to replace it");
-  make_logger("");
-  set_compute_threads(c.threads);
-  const auto run = RunDirectory::open(c.run);
-  const auto config = read_run_config(run);
-  ItemTextOptions texts;
-  if (!c.items.empty()) texts.columns = split_list(c.item_columns);
-  Recommender recommender(load_trained_run(run, config, parse_device(c.device)), c.block);
+  const auto loaded = c.source.load(c.block);
+  const auto& recommender = *loaded.recommender;
+  const auto& catalogue = *loaded.catalogue;
   const auto& dataset = recommender.run().dataset;
-  const Catalogue catalogue(dataset, config.data, c.items, texts);
 
   std::vector<std::string> queries;  // what each output row answers
   std::vector<RecommendRequest> requests;
@@ -116,12 +112,36 @@ int run_recommend(const RecommendCommand& c) {
 
 }  // namespace
 
+void RunToRecommend::add_options(CLI::App& command) {
+  command.add_option("--run", run, "run directory written by train")->required()->check(CLI::ExistingDirectory);
+  command.add_option("--items", items, "item side file (.tsv/.csv with a header): answers carry item text")
+      ->check(CLI::ExistingFile);
+  command.add_option("--item-columns", item_columns, "text columns of --items, comma-separated")->capture_default_str();
+  command.add_option("--threads", threads, "compute threads")->capture_default_str()->check(CLI::Range(1, 256));
+  command.add_option("--device", device, "cpu or cuda[:N]")->capture_default_str();
+}
+
+RunToRecommend::Loaded RunToRecommend::load(int64_t block_size) const {
+  make_logger("");
+  set_compute_threads(threads);
+  const auto directory = RunDirectory::open(run);
+  Loaded loaded{read_run_config(directory), directory.path(), nullptr, nullptr};
+  loaded.recommender = std::make_unique<Recommender>(
+      load_trained_run(directory, loaded.config, parse_device(device)), block_size);
+  ItemTextOptions texts;
+  if (!items.empty()) texts.columns = split_list(item_columns);
+  loaded.catalogue = std::make_unique<Catalogue>(loaded.recommender->run().dataset, loaded.config.data, items, texts);
+  return loaded;
+}
+
 Command add_recommend_command(CLI::App& app) {
   auto c = std::make_shared<RecommendCommand>();
   auto* cmd = app.add_subcommand("recommend", "the k best items for users or histories, from a trained run");
-  cmd->add_option("--run", c->run, "run directory written by train")->required()->check(CLI::ExistingDirectory);
-  cmd->add_option("--user", c->users, "a user of the run's data (original id after `caudal prepare`): its full history");
-  cmd->add_option("--history", c->histories, "a history: item ids separated by spaces, oldest first");
+  c->source.add_options(*cmd);
+  cmd->add_option("--user", c->users, "a user of the run's data (original id after `caudal prepare`): its full history")
+      ->allow_extra_args(false);
+  cmd->add_option("--history", c->histories, "a history: item ids separated by spaces, oldest first (quoted)")
+      ->allow_extra_args(false);
   cmd->add_option("--input", c->input, "a file with one history per line")->check(CLI::ExistingFile);
   cmd->add_flag("--all-users", c->all_users, "every user of the run's data");
   cmd->add_option("--k", c->k, "items per history")->capture_default_str()->check(CLI::Range(1, 100000));
@@ -130,12 +150,7 @@ Command add_recommend_command(CLI::App& app) {
   cmd->add_option("--format", c->format, "tsv or jsonl")->capture_default_str()->check(CLI::IsMember({"tsv", "jsonl"}));
   cmd->add_option("--out", c->out, "output file (default: standard output)");
   cmd->add_flag("--overwrite", c->overwrite, "replace --out if it exists");
-  cmd->add_option("--items", c->items, "item side file (.tsv/.csv with a header): show each item's text")
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--item-columns", c->item_columns, "text columns of --items, comma-separated")->capture_default_str();
   cmd->add_option("--batch", c->block, "histories per forward pass")->capture_default_str()->check(CLI::Range(1, 65536));
-  cmd->add_option("--threads", c->threads, "compute threads")->capture_default_str()->check(CLI::Range(1, 256));
-  cmd->add_option("--device", c->device, "cpu or cuda[:N]")->capture_default_str();
   return {cmd, [c] { return run_recommend(*c); }};
 }
 

@@ -29,8 +29,8 @@ one_case() {  # one_case NAME BAD_SHARE SERVE_OPTIONS...
   local metrics
   metrics=$(curl -sf "http://127.0.0.1:$port/metrics")
   local c4xx c5xx
-  c4xx=$(grep -E '^caudal_requests_total\{.*code="4' <<<"$metrics" | awk '{s+=$2} END {print s+0}')
-  c5xx=$(grep -E '^caudal_requests_total\{.*code="5' <<<"$metrics" | awk '{s+=$2} END {print s+0}')
+  c4xx=$(awk '/^caudal_requests_total\{.*code="4/ {s+=$2} END {print s+0}' <<<"$metrics")
+  c5xx=$(awk '/^caudal_requests_total\{.*code="5/ {s+=$2} END {print s+0}' <<<"$metrics")
   kill -TERM $pid
   local rc=0
   wait $pid || rc=$?

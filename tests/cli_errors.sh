@@ -35,10 +35,31 @@ expect_error "not a PyTorch state dict" "$caudal" import --weights "$tmp/ok.txt"
 mkdir -p "$tmp/notarun"
 expect_error "config.json: not found" "$caudal" eval --run "$tmp/notarun"
 "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run" --epochs 1 --hidden 8 >/dev/null 2>&1 || { echo "FAIL: tiny training run"; failures=$((failures + 1)); }
+
+# serve answers on a free loopback port, and SIGTERM stops it with exit 0.
+"$caudal" serve --run "$tmp/run" --port 0 >"$tmp/serve.out" 2>&1 &
+serve_pid=$!
+port=""
+for _ in $(seq 100); do
+  port=$(sed -n 's#.*http://127.0.0.1:\([0-9]*\).*#\1#p' "$tmp/serve.out")
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+if [ -n "$port" ] && python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/v1/recommend', b'{\"history\": [1, 2]}', timeout=10)"; then
+  kill -TERM $serve_pid
+  if wait $serve_pid && grep -q "SIGTERM, answering what is in flight" "$tmp/serve.out" && grep -q "^stopped" "$tmp/serve.out"; then
+    echo "ok: serve answers, and SIGTERM stops it with exit 0"
+  else
+    echo "FAIL: serve did not stop cleanly on SIGTERM"; cat "$tmp/serve.out"; failures=$((failures + 1))
+  fi
+else
+  echo "FAIL: serve did not answer"; cat "$tmp/serve.out"; kill -KILL $serve_pid; failures=$((failures + 1))
+fi
+expect_error "needs --api-key-env" "$caudal" serve --run "$tmp/run" --host 0.0.0.0 --port 0
 expect_error "was trained with --padding-row zero" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run2" --init "$tmp/run" --hidden 8 --padding-row random --epochs 1
 expect_error "--padding-row: learned not in {zero,random}" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run2" --padding-row learned --epochs 1
 expect_error "--hidden: must be greater than 0, got 0" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run2" --hidden 0
-expect_error "unknown --method 'mixup' (known: tada, faerec)" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run2" --method mixup
+expect_error "unknown --method 'mixup' (known: faerec, tada)" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run2" --method mixup
 expect_error "has no FAERec fusion to inspect" "$caudal" inspect-fusion --run "$tmp/run"
 expect_error "resume.pt: not found" "$caudal" resume --run "$tmp/run"
 "$caudal" train --data "$tmp/ok.txt" --out "$tmp/paused" --epochs 3 --hidden 8 --pause-after 1 >/dev/null 2>&1 || { echo "FAIL: paused training run"; failures=$((failures + 1)); }

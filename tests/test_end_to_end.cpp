@@ -190,6 +190,7 @@ TEST_P(EveryBackbone, LearnsANextItemRulePlainWithFaerecAndWithTada) {
   // The second stage trains on TADA's losses, not only on the recommendation
   // loss beside them: each is a positive, finite part of the epoch's total.
   TrainingSetup setup(config, ds, {tada_run.path()});
+  RunDirectory::open(config.init).load_checkpoint(*setup.model);
   const auto losses = setup.run_epoch(0);
   double parts = 0;
   for (const char* name : {"rec", "tada_self", "tada_cross_tail", "tada_cross_head"}) {

@@ -92,8 +92,13 @@ TEST_F(ServeTest, BatchAndSingleRequestsAgree) {
   auto batch = json::parse(post("/v1/recommend/batch", json{{"requests", requests}}.dump())->body);
   ASSERT_EQ(batch["results"].size(), 3u);
   for (size_t i = 0; i < requests.size(); ++i) {
-    auto single = json::parse(post("/v1/recommend", requests[i].dump())->body);
-    EXPECT_EQ(single["items"], batch["results"][i]["items"]) << i;
+    auto single = json::parse(post("/v1/recommend", requests[i].dump())->body)["items"];
+    const auto& batched = batch["results"][i]["items"];
+    ASSERT_EQ(single.size(), batched.size()) << i;
+    for (size_t j = 0; j < single.size(); ++j) {
+      EXPECT_EQ(single[j]["id"], batched[j]["id"]) << i;
+      EXPECT_NEAR(single[j]["score"].get<double>(), batched[j]["score"].get<double>(), 1e-5) << i;
+    }
   }
 }
 
@@ -115,7 +120,10 @@ TEST_F(ServeTest, EachKindOfBadRequestGetsItsOwn4xx) {
   expect_refused(R"({"history": [1], "exclude_history": "no"})", 400, "'exclude_history' must be true or false");
   expect_refused(R"({"history": [1], "exclude": [0]})", 400, "'exclude'[0]: unknown item '0'");
   expect_refused(R"({"history": [1], "kk": 3})", 400, "unknown field 'kk'");
+  expect_refused(R"({"history": [1], "k": 1e999})", 400, "malformed JSON");
   expect_refused(R"({"requests": [{"history": [1]}, {"history": []}]})", 400, "requests[1]: 'history' is empty",
+                 "/v1/recommend/batch");
+  expect_refused(R"({"requests": [{"history": [1]}, {"history": [77]}]})", 400, "requests[1]: 'history'[0]: unknown item '77'",
                  "/v1/recommend/batch");
   expect_refused(R"({"requests": []})", 400, "'requests' must hold 1 to 256 requests", "/v1/recommend/batch");
   expect_refused(R"({"history": [)" + std::string(5000, ' ') + "1]}", 413, "too large");
@@ -123,13 +131,16 @@ TEST_F(ServeTest, EachKindOfBadRequestGetsItsOwn4xx) {
   auto item = client_->Get("/v1/items/999");
   ASSERT_TRUE(item);
   EXPECT_EQ(item->status, 404);
+  // A path that is not UTF-8 (httplib decodes %FF) is answered, not a crash.
+  EXPECT_EQ(client_->Get("/%FF")->status, 404);
+  EXPECT_EQ(client_->Get("/v1/items/%FF")->status, 404);
   // Still serving after all that.
   EXPECT_EQ(client_->Get("/v1/health")->status, 200);
   auto known = json::parse(client_->Get("/v1/items/3")->body);
   EXPECT_EQ(known["id"], "3");
   EXPECT_TRUE(known.contains("train_count"));
   const auto metrics = client_->Get("/metrics")->body;
-  EXPECT_NE(metrics.find("caudal_requests_total{path=\"/v1/recommend\",code=\"400\"} 16"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("caudal_requests_total{path=\"/v1/recommend\",code=\"400\"} 17\n"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("caudal_request_seconds_count"), std::string::npos);
 }
 
@@ -147,7 +158,10 @@ TEST_F(ServeTest, ABearerTokenIsRequiredWhenSet) {
 TEST(Serve, AnAddressBeyondLoopbackNeedsAToken) {
   EXPECT_TRUE(is_loopback_host("127.0.0.1"));
   EXPECT_TRUE(is_loopback_host("localhost"));
+  EXPECT_TRUE(is_loopback_host("127.0.0.2"));
+  EXPECT_TRUE(is_loopback_host("::1"));
   EXPECT_FALSE(is_loopback_host("0.0.0.0"));
+  EXPECT_FALSE(is_loopback_host("127.evil.example"));
   TrainConfig config;
   config.backbone.hidden = 8;
   auto dataset = testing::dataset_from({{1, 2, 3, 4}});

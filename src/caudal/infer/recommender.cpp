@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <numeric>
 
 #include "caudal/core/error.h"
 #include "caudal/eval/ranking.h"
@@ -32,12 +33,21 @@ Recommender::Recommender(TrainedRun run, int64_t block_size) : run_(std::move(ru
 
 std::vector<Recommendation> Recommender::recommend(const std::vector<RecommendRequest>& requests) const {
   for (size_t i = 0; i < requests.size(); ++i) check_request(requests[i], i, num_items());
-  std::vector<Recommendation> out;
-  out.reserve(requests.size());
-  for (size_t begin = 0; begin < requests.size(); begin += static_cast<size_t>(block_size_)) {
-    const auto count = std::min<int64_t>(block_size_, static_cast<int64_t>(requests.size() - begin));
-    auto block = recommend_block(requests.data() + begin, count);
-    std::move(block.begin(), block.end(), std::back_inserter(out));
+  // Blocks of histories of similar length, as the evaluator batches them:
+  // a trimmed block is then barely wider than its histories.
+  const int64_t max_len = run_.config.backbone.max_len;
+  auto window = [&](size_t i) { return std::min<int64_t>(max_len, static_cast<int64_t>(requests[i].history.size())); };
+  std::vector<size_t> order(requests.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return window(a) < window(b); });
+  std::vector<Recommendation> out(requests.size());
+  std::vector<RecommendRequest> block;
+  for (size_t begin = 0; begin < order.size(); begin += static_cast<size_t>(block_size_)) {
+    const size_t end = std::min(order.size(), begin + static_cast<size_t>(block_size_));
+    block.clear();
+    for (size_t i = begin; i < end; ++i) block.push_back(requests[order[i]]);
+    auto results = recommend_block(block.data(), static_cast<int64_t>(block.size()));
+    for (size_t i = begin; i < end; ++i) out[order[i]] = std::move(results[i - begin]);
   }
   return out;
 }

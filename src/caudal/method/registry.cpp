@@ -77,8 +77,8 @@ struct MethodEntry {
 
 const std::vector<MethodEntry>& registry() {
   static const std::vector<MethodEntry> entries = {
-      {"tada", true, nullptr, make_tada},
       {"faerec", false, fused_items, make_faerec},
+      {"tada", true, nullptr, make_tada},
   };
   return entries;
 }

@@ -24,7 +24,7 @@ struct MethodOptions {
 
 // "tada,faerec" -> {"tada", "faerec"}; throws on unknown or repeated names.
 std::vector<std::string> parse_method_list(const std::string& list);
-// "tada, faerec": the names the registry knows.
+// "faerec, tada": the names the registry knows.
 std::string method_names();
 
 // Whether one of the methods mixes rows of a batch with each other (TADA's

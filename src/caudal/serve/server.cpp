@@ -1,14 +1,17 @@
 #include "caudal/serve/server.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -88,12 +91,21 @@ std::string metric_path(const std::string& path) {
   return path.rfind("/v1/items/", 0) == 0 ? "/v1/items" : "other";
 }
 
-thread_local Clock::time_point request_start;
+// When the request this thread is answering reached routing (unset for
+// requests httplib refuses before that).
+thread_local std::optional<Clock::time_point> request_start;
+
+// Client text (paths, item text) need not be UTF-8: replace what is not.
+std::string text(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 }  // namespace
 
 bool is_loopback_host(const std::string& host) {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 struct RecommendServer::State {
@@ -112,6 +124,7 @@ struct RecommendServer::State {
   std::deque<std::shared_ptr<Pending>> queue;
   bool stopping = false;
   std::vector<std::thread> workers;
+  std::atomic<bool> stop_requested{false}, serving{false};
 
   State(const Recommender& r, const Catalogue& c, ServeOptions o) : recommender(r), catalogue(c), options(std::move(o)) {}
 
@@ -135,6 +148,7 @@ struct RecommendServer::State {
         queue.pop_front();
       }
       lock.unlock();
+      if (batch.empty()) continue;  // another worker took them
       std::vector<RecommendRequest> requests;
       for (const auto& pending : batch) requests.push_back(pending->request);
       try {
@@ -164,13 +178,13 @@ struct RecommendServer::State {
     return out;
   }
 
-  std::vector<int64_t> item_list(const json& j, const std::string& field) const {
-    if (!j.is_array()) throw BadRequest{400, "'" + field + "' must be an array of item ids"};
+  std::vector<int64_t> item_list(const json& j, const std::string& field, const std::string& request) const {
+    if (!j.is_array()) throw BadRequest{400, request + "'" + field + "' must be an array of item ids"};
     if (static_cast<int64_t>(j.size()) > options.max_history)
-      throw BadRequest{400, fmt::format("'{}' has {} items; at most {}", field, j.size(), options.max_history)};
+      throw BadRequest{400, fmt::format("{}'{}' has {} items; at most {}", request, field, j.size(), options.max_history)};
     std::vector<int64_t> ids;
     for (size_t i = 0; i < j.size(); ++i) {
-      const auto where = fmt::format("'{}'[{}]", field, i);
+      const auto where = fmt::format("{}'{}'[{}]", request, field, i);
       std::string name;
       if (j[i].is_string()) {
         name = j[i].get<std::string>();
@@ -194,9 +208,10 @@ struct RecommendServer::State {
       if (key != "history" && key != "user" && key != "k" && key != "exclude_history" && key != "exclude")
         throw BadRequest{400, where + "unknown field '" + key + "' (known: history, user, k, exclude_history, exclude)"};
     RecommendRequest request;
+    request.k = std::min<int64_t>(request.k, options.max_k);
     if (j.contains("history") == j.contains("user")) throw BadRequest{400, where + "give either 'history' or 'user'"};
     if (j.contains("history")) {
-      request.history = item_list(j["history"], "history");
+      request.history = item_list(j["history"], "history", where);
       if (request.history.empty()) throw BadRequest{400, where + "'history' is empty"};
     } else {
       const auto& user = j["user"];
@@ -218,7 +233,7 @@ struct RecommendServer::State {
       if (!j["exclude_history"].is_boolean()) throw BadRequest{400, where + "'exclude_history' must be true or false"};
       request.exclude_history = j["exclude_history"].get<bool>();
     }
-    if (j.contains("exclude")) request.exclude = item_list(j["exclude"], "exclude");
+    if (j.contains("exclude")) request.exclude = item_list(j["exclude"], "exclude", where);
     return request;
   }
 
@@ -236,7 +251,7 @@ struct RecommendServer::State {
   static json body_json(const httplib::Request& req) {
     try {
       return json::parse(req.body);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // a syntax error, or a number out of range
       throw BadRequest{400, std::string("malformed JSON: ") + e.what()};
     }
   }
@@ -244,10 +259,10 @@ struct RecommendServer::State {
   // Runs a handler, turning a BadRequest into its status and {"error": ...}.
   static void answer(httplib::Response& res, const std::function<json()>& handler) {
     try {
-      res.set_content(handler().dump(), "application/json");
+      res.set_content(text(handler()), "application/json");
     } catch (const BadRequest& bad) {
       res.status = bad.status;
-      res.set_content(json{{"error", bad.message}}.dump(), "application/json");
+      res.set_content(text(json{{"error", bad.message}}), "application/json");
     }
   }
 
@@ -306,16 +321,21 @@ struct RecommendServer::State {
       if (equal_in_constant_time(req.get_header_value("Authorization"), "Bearer " + options.api_key))
         return httplib::Server::HandlerResponse::Unhandled;
       res.status = 401;
-      res.set_content(json{{"error", "missing or wrong bearer token (Authorization: Bearer KEY)"}}.dump(), "application/json");
+      res.set_content(text(json{{"error", "missing or wrong bearer token (Authorization: Bearer KEY)"}}), "application/json");
       return httplib::Server::HandlerResponse::Handled;
     });
     // Answers httplib gives by itself (404, 413, ...) get a JSON error too.
+    // It calls this outside its own try block: nothing here may throw.
     http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty()) return;
-      const std::string what = res.status == 404 ? "no such endpoint: " + req.method + " " + req.path
-                               : res.status == 413 ? "request body too large"
-                                                   : "request refused";
-      res.set_content(json{{"error", what}}.dump(), "application/json");
+      try {
+        const std::string what = res.status == 404 ? "no such endpoint: " + req.method + " " + req.path
+                                 : res.status == 413 ? "request body too large"
+                                                     : "request refused";
+        res.set_content(text(json{{"error", what}}), "application/json");
+      } catch (...) {
+        res.set_content("{\"error\": \"request refused\"}", "application/json");
+      }
     });
     http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
       res.status = 500;
@@ -326,13 +346,17 @@ struct RecommendServer::State {
         what += std::string(": ") + e.what();
       } catch (...) {
       }
-      res.set_content(json{{"error", what}}.dump(), "application/json");
+      res.set_content(text(json{{"error", what}}), "application/json");
     });
     http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-      metrics.record(metric_path(req.path), res.status,
-                     std::chrono::duration<double>(Clock::now() - request_start).count());
+      const double seconds = request_start ? std::chrono::duration<double>(Clock::now() - *request_start).count() : 0.0;
+      request_start.reset();
+      metrics.record(metric_path(req.path), res.status, seconds);
     });
     http.set_payload_max_length(options.max_body_bytes);
+    // httplib writes headers and body separately: with Nagle's algorithm the
+    // body waits for the client's delayed ACK (40 ms per request on Linux).
+    http.set_tcp_nodelay(true);
     const int threads = options.http_threads;
     http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   }
@@ -349,16 +373,7 @@ RecommendServer::RecommendServer(const Recommender& recommender, const Catalogue
   state_->guards();
 }
 
-RecommendServer::~RecommendServer() {
-  stop();
-  {
-    std::lock_guard<std::mutex> lock(state_->mutex);
-    state_->stopping = true;
-  }
-  state_->queued.notify_all();
-  for (auto& worker : state_->workers)
-    if (worker.joinable()) worker.join();
-}
+RecommendServer::~RecommendServer() { stop(); }
 
 int RecommendServer::bind() {
   auto& o = state_->options;
@@ -369,8 +384,10 @@ int RecommendServer::bind() {
 }
 
 void RecommendServer::serve() {
+  state_->serving = true;
   for (int i = 0; i < state_->options.workers; ++i) state_->workers.emplace_back([this] { state_->work(); });
-  state_->http.listen_after_bind();  // returns after stop(), once its threads have answered what they hold
+  // Returns after stop(), once its threads have answered the requests they hold.
+  if (!state_->stop_requested) state_->http.listen_after_bind();
   {
     std::lock_guard<std::mutex> lock(state_->mutex);
     state_->stopping = true;
@@ -378,8 +395,16 @@ void RecommendServer::serve() {
   state_->queued.notify_all();
   for (auto& worker : state_->workers) worker.join();
   state_->workers.clear();
+  state_->serving = false;
 }
 
-void RecommendServer::stop() { state_->http.stop(); }
+void RecommendServer::stop() {
+  state_->stop_requested = true;
+  // httplib ignores a stop before it listens: repeat until serve() is over.
+  while (state_->serving) {
+    state_->http.stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
 
 }  // namespace caudal

@@ -47,9 +47,11 @@ class RecommendServer {
 
   // Binds host:port; returns the port bound. Throws caudal::Error when it cannot.
   int bind();
-  // Answers requests until stop(); returns once in-flight requests are answered.
+  // Answers requests until stop(); returns once the requests being answered
+  // are answered (connections not yet taken up by a thread are closed).
   void serve();
-  // From any thread (a signal handler's thread): stop accepting, drain, return from serve().
+  // From any thread, before or during serve(): stop accepting and wait until
+  // serve() has returned.
   void stop();
 
  private:

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "caudal/core/device.h"
 #include "caudal/core/error.h"
@@ -118,6 +119,16 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
                            const TrainControl& control) {
   auto log = spdlog::default_logger();
   validate(config);
+  // A second stage's initialising run, checked before any work.
+  std::optional<RunDirectory> init_run;
+  if (!config.init.empty() && !control.resume) {
+    init_run = RunDirectory::open(config.init);
+    const auto init_padding = read_run_config(*init_run).padding_row;
+    if (init_padding != config.padding_row)
+      throw Error("--init " + config.init + " was trained with --padding-row " +
+                  (init_padding == PaddingRow::kRandom ? "random" : "zero") +
+                  "; pass the same here (its padding vector is part of the model)");
+  }
   std::vector<std::string> cache_dirs = {run.path()};
   if (!config.init.empty()) cache_dirs.push_back(config.init);
   TrainingSetup setup(config, dataset, cache_dirs);
@@ -129,15 +140,9 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
   effective.batching = trim ? Batching::kBucketed : Batching::kPadded;
   run.write_json("config.json", to_json(effective));
 
-  if (!config.init.empty() && !control.resume) {
-    const auto init_run = RunDirectory::open(config.init);
-    const auto init_config = read_run_config(init_run);
-    if (init_config.padding_row != config.padding_row)
-      throw Error("--init " + config.init + " was trained with --padding-row " +
-                  to_json(init_config)["padding_row"].get<std::string>() +
-                  "; pass the same here (its padding vector is part of the model)");
-    init_run.load_checkpoint(*model);
-    log->info("initialised from {}", init_run.file("model.pt"));
+  if (init_run) {
+    init_run->load_checkpoint(*model);
+    log->info("initialised from {}", init_run->file("model.pt"));
   }
   const auto eval = evaluation_options(config, model->backbone());
 

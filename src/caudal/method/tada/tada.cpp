@@ -116,7 +116,7 @@ AugmentedBatch Tada::augment_batch(const TrainBatch& batch, std::mt19937_64& rng
 }
 
 Tada::ViewBatch Tada::masked_views(const TrainBatch& window, int64_t mask_token, std::mt19937_64& rng) const {
-  // A masked-item model trains on the window's items, its targets row (cloze.h);
+  // A masked-item model trains on the window's items, its targets row (objective/masked_items.h);
   // the operators see them as the sequence (so view 1 is also its own targets).
   auto views = augment_batch(TrainBatch{window.targets, window.targets, window.negatives, window.users}, rng);
   const auto mask = draw_item_mask(views.view1, options_.mask_ratio, rng);
