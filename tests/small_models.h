@@ -1,7 +1,9 @@
-// Small models and data shared by the backbone tests.
+// Small models and data shared by the tests of backbones, evaluation, recommend and serve.
 #pragma once
 
+#include "caudal/infer/recommender.h"
 #include "caudal/run/config.h"
+#include "caudal/run/trained_model.h"
 #include "test_util.h"
 
 namespace caudal::testing {
@@ -26,6 +28,30 @@ inline Dataset varied_lengths() {
     seqs.push_back(s);
   }
   return dataset_from(seqs);
+}
+
+// `users` users walking `items` items in steps: user u has min_length +
+// u % length_spread items, the k-th being 1 + (u * user_step + k * item_step) % items.
+inline std::vector<std::vector<int64_t>> stepped_walks(int64_t users, int64_t items, int64_t min_length,
+                                                       int64_t length_spread, int64_t user_step, int64_t item_step) {
+  std::vector<std::vector<int64_t>> sequences;
+  for (int64_t u = 0; u < users; ++u) {
+    std::vector<int64_t> s;
+    for (int64_t k = 0; k < min_length + u % length_spread; ++k) s.push_back(1 + (u * user_step + k * item_step) % items);
+    sequences.push_back(s);
+  }
+  return sequences;
+}
+
+// A Recommender over a randomly initialised model of `config` on these
+// sequences (ranking needs no training).
+inline Recommender random_recommender(const std::vector<std::vector<int64_t>>& sequences, const TrainConfig& config,
+                                      int64_t block_size = 256) {
+  auto dataset = dataset_from(sequences);
+  auto model = build_model(config, dataset.num_items());
+  model->eval();
+  const auto eval = evaluation_options(config, model->backbone());
+  return Recommender(TrainedRun{config, std::move(dataset), model, c10::Device(c10::kCPU), eval}, block_size);
 }
 
 }  // namespace caudal::testing

@@ -4,7 +4,7 @@
 
 #include "caudal/eval/evaluator.h"
 #include "caudal/run/trained_model.h"
-#include "test_util.h"
+#include "small_models.h"
 
 namespace caudal {
 namespace {
@@ -92,13 +92,7 @@ TEST(Evaluator, SampledProtocolRanksAmongNegatives) {
 // front of them: evaluation batches trimmed to their longest history and
 // padded to max_len give every user the same rank.
 TEST(Evaluator, TrimmedAndPaddedEvaluationAgree) {
-  std::vector<std::vector<int64_t>> sequences;
-  for (int64_t u = 0; u < 60; ++u) {
-    std::vector<int64_t> s;
-    for (int64_t k = 0; k < 3 + u % 17; ++k) s.push_back(1 + (u * 7 + k * 3) % 40);
-    sequences.push_back(s);
-  }
-  auto ds = testing::dataset_from(sequences);
+  auto ds = testing::dataset_from(testing::stepped_walks(60, 40, 3, 17, 7, 3));
   TrainConfig config;
   config.backbone.hidden = 16;
   config.backbone.max_len = 12;

@@ -11,22 +11,14 @@
 #include "caudal/infer/catalogue.h"
 #include "caudal/infer/recommender.h"
 #include "caudal/run/trained_model.h"
-#include "test_util.h"
+#include "small_models.h"
 
 namespace caudal {
 namespace {
 
 // Users whose items never repeat (so a target is never in its history), of
 // many lengths, some longer than the window.
-std::vector<std::vector<int64_t>> distinct_walks() {
-  std::vector<std::vector<int64_t>> sequences;
-  for (int64_t u = 0; u < 50; ++u) {
-    std::vector<int64_t> s;
-    for (int64_t k = 0; k < 4 + u % 15; ++k) s.push_back(1 + (u * 11 + k * 7) % 60);
-    sequences.push_back(s);
-  }
-  return sequences;
-}
+std::vector<std::vector<int64_t>> distinct_walks() { return testing::stepped_walks(50, 60, 4, 15, 11, 7); }
 
 TrainConfig small_config() {
   TrainConfig config;
@@ -35,13 +27,8 @@ TrainConfig small_config() {
   return config;
 }
 
-// A recommender over a randomly initialised SASRec (ranking needs no training).
 Recommender random_recommender(const TrainConfig& config, int64_t block_size = 512) {
-  auto dataset = testing::dataset_from(distinct_walks());
-  auto model = build_model(config, dataset.num_items());
-  model->eval();
-  const auto eval = evaluation_options(config, model->backbone());
-  return Recommender(TrainedRun{config, std::move(dataset), model, c10::Device(c10::kCPU), eval}, block_size);
+  return testing::random_recommender(distinct_walks(), config, block_size);
 }
 
 RecommendRequest test_history(const Dataset& dataset, int64_t user, int64_t k) {

@@ -9,7 +9,7 @@
 #include "caudal/core/error.h"
 #include "caudal/run/trained_model.h"
 #include "caudal/serve/server.h"
-#include "test_util.h"
+#include "small_models.h"
 
 namespace caudal {
 namespace {
@@ -21,20 +21,10 @@ using json = nlohmann::json;
 class ServeTest : public ::testing::Test {
  protected:
   void start(ServeOptions options = {}) {
-    std::vector<std::vector<int64_t>> sequences;
-    for (int64_t u = 0; u < 30; ++u) {
-      std::vector<int64_t> s;
-      for (int64_t k = 0; k < 4 + u % 9; ++k) s.push_back(1 + (u * 5 + k * 3) % 40);
-      sequences.push_back(s);
-    }
     TrainConfig config;
     config.backbone.hidden = 8;
     config.backbone.max_len = 10;
-    auto dataset = testing::dataset_from(sequences);
-    auto model = build_model(config, dataset.num_items());
-    model->eval();
-    const auto eval = evaluation_options(config, model->backbone());
-    recommender_ = std::make_unique<Recommender>(TrainedRun{config, std::move(dataset), model, c10::Device(c10::kCPU), eval});
+    recommender_ = std::make_unique<Recommender>(testing::random_recommender(testing::stepped_walks(30, 40, 4, 9, 5, 3), config));
     catalogue_ = std::make_unique<Catalogue>(recommender_->run().dataset, "");
     options.port = 0;
     options.model_name = "test";
