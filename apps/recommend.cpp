@@ -44,9 +44,18 @@ std::vector<int64_t> item_ids(const Catalogue& catalogue, const std::string& nam
   return ids;
 }
 
+// Where --out writes: a regular file (through a link, the file it names),
+// never a device or a directory, and an existing one only with --overwrite.
+std::string output_path(const RecommendCommand& c) {
+  if (c.out.empty() || !std::filesystem::exists(c.out)) return c.out;
+  const auto target = std::filesystem::canonical(c.out);
+  if (!std::filesystem::is_regular_file(target)) throw Error("--out " + c.out + ": not a regular file");
+  if (!c.overwrite) throw Error(c.out + " exists; pass --overwrite to replace it");
+  return target.string();
+}
+
 int run_recommend(const RecommendCommand& c) {
-  if (!c.out.empty() && std::filesystem::exists(c.out) && !c.overwrite)
-    throw Error(c.out + " exists; pass --overwrite to replace it");
+  const auto out = output_path(c);
   const auto loaded = c.source.load(c.block);
   const auto& recommender = *loaded.recommender;
   const auto& catalogue = *loaded.catalogue;
@@ -74,7 +83,9 @@ int run_recommend(const RecommendCommand& c) {
       add(fmt::format("line-{}", line_no), item_ids(catalogue, line, fmt::format("{}:{}", c.input, line_no)));
     }
   }
-  if (requests.empty()) throw Error("nothing to recommend for: give --user, --history, --input or --all-users");
+  if (requests.empty())
+    throw Error(c.input.empty() ? "nothing to recommend for: give --user, --history, --input or --all-users"
+                                : "--input " + c.input + " holds no history");
 
   const auto start = std::chrono::steady_clock::now();
   const auto results = recommender.recommend(requests);
@@ -97,16 +108,18 @@ int run_recommend(const RecommendCommand& c) {
         items.push_back(std::move(entry));
       }
     }
-    if (c.format == "jsonl") text += nlohmann::json{{"query", queries[q]}, {"items", items}}.dump() + "\n";
+    if (c.format == "jsonl")  // item text need not be valid UTF-8: replace what is not
+      text += nlohmann::json{{"query", queries[q]}, {"items", items}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
-  if (c.out.empty()) {
+  if (out.empty()) {
     std::cout << text << std::flush;
+    if (!std::cout) throw Error("cannot write the recommendations to standard output");
   } else {
-    write_file_atomically(c.out, text);
+    write_file_atomically(out, text);
   }
   std::cerr << fmt::format("{} histories scored in {:.2f}s ({:.0f} per second){}\n", results.size(), seconds,
                            static_cast<double>(results.size()) / std::max(seconds, 1e-9),
-                           c.out.empty() ? "" : "; written to " + c.out);
+                           out.empty() ? "" : "; written to " + out);
   return 0;
 }
 

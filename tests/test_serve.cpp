@@ -124,6 +124,11 @@ TEST_F(ServeTest, EachKindOfBadRequestGetsItsOwn4xx) {
   // A path that is not UTF-8 (httplib decodes %FF) is answered, not a crash.
   EXPECT_EQ(client_->Get("/%FF")->status, 404);
   EXPECT_EQ(client_->Get("/v1/items/%FF")->status, 404);
+  // Its port is its own: a second server cannot bind it.
+  ServeOptions same_port;
+  same_port.port = port_;
+  RecommendServer second(*recommender_, *catalogue_, same_port);
+  EXPECT_THROW(second.bind(), Error);
   // Still serving after all that.
   EXPECT_EQ(client_->Get("/v1/health")->status, 200);
   auto known = json::parse(client_->Get("/v1/items/3")->body);

@@ -357,6 +357,13 @@ struct RecommendServer::State {
     // httplib writes headers and body separately: with Nagle's algorithm the
     // body waits for the client's delayed ACK (40 ms per request on Linux).
     http.set_tcp_nodelay(true);
+    // httplib's default socket options add SO_REUSEPORT, which lets a second
+    // server bind the same port and take half its requests: reuse the
+    // address only (a restart need not wait for TIME_WAIT).
+    http.set_socket_options([](socket_t sock) {
+      int yes = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     const int threads = options.http_threads;
     http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   }
