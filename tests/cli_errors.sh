@@ -27,6 +27,8 @@ expect_error "bad.txt:2: not an integer item id: 'five'" "$caudal" train --data 
 printf '' >"$tmp/empty.txt"
 expect_error "no users" "$caudal" train --data "$tmp/empty.txt" --out "$tmp/run"
 expect_error "--data" "$caudal" train --data "$tmp/missing.txt" --out "$tmp/run"
+printf '1 1 2 3\n2 2 3 4\n' >"$tmp/short.txt"
+expect_error "short.txt: no user has an item to train on" "$caudal" train --data "$tmp/short.txt" --out "$tmp/run" --epochs 1 --hidden 8
 printf '1 1 2 3 4\n2 2 3 4 5\n' >"$tmp/ok.txt"
 expect_error "multiple of --heads" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run" --hidden 7 --heads 2 --epochs 1
 expect_error "unknown --model 'nope'" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run" --model nope --epochs 1

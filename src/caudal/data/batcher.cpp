@@ -32,6 +32,11 @@ TrainBatcher::TrainBatcher(const Dataset& dataset, BatchOptions options, uint64_
     : dataset_(dataset), options_(options), seed_(seed), sampler_(dataset) {
   if (options_.max_len < 1) throw Error("--max-len must be at least 1");
   if (options_.batch_size < 1) throw Error("--batch must be at least 1");
+  bool any_training_position = false;
+  for (int64_t u = 0; u < dataset_.num_users() && !any_training_position; ++u) any_training_position = window_length(u) > 0;
+  if (!any_training_position)
+    throw Error(dataset_.source() + ": no user has an item to train on: a sequence needs at least 4 items (its last two "
+                "are kept for validation and test)");
 }
 
 int64_t TrainBatcher::window_length(int64_t user) const {

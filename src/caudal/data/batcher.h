@@ -51,6 +51,7 @@ class NegativeSampler {
 
 class TrainBatcher {
  public:
+  // Throws caudal::Error naming the data when no user has a training position.
   TrainBatcher(const Dataset& dataset, BatchOptions options, uint64_t seed);
 
   // All batches of one epoch; the same (seed, epoch) gives the same batches.
