@@ -3,11 +3,9 @@
 #include <ATen/ATen.h>
 #include <spdlog/spdlog.h>
 #include <torch/optim/adam.h>
-#include <torch/utils.h>
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <optional>
