@@ -1,33 +1,84 @@
-// `caudal prepare`: a raw user,item,rating,timestamp CSV -> a sequence file
-// plus id maps.
+// `caudal prepare`: a raw interaction log (CSV, Amazon review dump, RecBole
+// .inter, MovieLens ratings) -> sequence file, id maps, a summary and, with
+// --items, the item text file that `caudal embed` reads.
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <iostream>
+#include <unordered_map>
 
+#include "caudal/core/atomic_file.h"
+#include "caudal/core/error.h"
+#include "caudal/data/item_metadata.h"
 #include "caudal/data/prepare.h"
 #include "command.h"
 
 namespace caudal {
+namespace {
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : "|") + n;
+  return out;
+}
+
+}  // namespace
 
 Command add_prepare_command(CLI::App& app) {
   struct State {
-    std::string interactions, out;
+    std::string interactions, out, format = "auto", items, items_format = "auto", dedupe = "keep";
     PrepareOptions options;
     double min_rating = 0;
+    bool overwrite = false;
   };
   auto s = std::make_shared<State>();
-  auto* cmd = app.add_subcommand("prepare", "raw user,item,rating,timestamp CSV -> sequence file + id maps");
-  cmd->add_option("--interactions", s->interactions, "CSV file")->required()->check(CLI::ExistingFile);
+  auto* cmd = app.add_subcommand("prepare", "raw interaction log -> sequence file, id maps, item text");
+  cmd->add_option("--interactions", s->interactions, "interaction log (plain or .gz)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--format", s->format, "auto|" + joined(log_format_names()))->capture_default_str();
   cmd->add_option("--out", s->out, "output directory")->required();
+  cmd->add_option("--items", s->items, "item metadata -> DIR/items.tsv (plain or .gz)")->check(CLI::ExistingFile);
+  cmd->add_option("--items-format", s->items_format, "auto|" + joined(item_format_names()))->capture_default_str();
   auto* min_rating = cmd->add_option("--min-rating", s->min_rating, "drop interactions rated below this");
+  cmd->add_option("--dedupe", s->dedupe, "repeated user-item interactions: keep|first|last")->capture_default_str();
   cmd->add_option("--k-core", s->options.k_core, "iterated k-core filter")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_flag("--overwrite", s->overwrite, "replace data already prepared in --out");
   return {cmd, [s, min_rating] {
-            if (min_rating->count()) s->options.min_rating = s->min_rating;
-            const auto data = prepare_interactions(s->interactions, s->options);
+            auto& options = s->options;
+            if (s->format != "auto") options.format = parse_log_format(s->format);
+            if (min_rating->count()) options.min_rating = s->min_rating;
+            options.dedupe = parse_dedupe(s->dedupe);
+            const auto sequences = s->out + "/sequences.txt";
+            if (std::filesystem::exists(sequences) && !s->overwrite)
+              throw Error(s->out + " already holds prepared data (sequences.txt); give --overwrite to replace it");
+            std::optional<ItemFormat> items_format;
+            if (!s->items.empty())
+              items_format = s->items_format == "auto" ? guess_item_format(s->items) : parse_item_format(s->items_format);
+
+            const auto data = prepare_interactions(s->interactions, options);
+            auto summary = summarize(data, options);
+            std::optional<ItemMetadata> metadata;
+            if (items_format) {
+              std::unordered_map<std::string, int64_t> item_ids;
+              for (size_t i = 0; i < data.item_names.size(); ++i) item_ids.emplace(data.item_names[i], static_cast<int64_t>(i) + 1);
+              metadata = read_item_metadata(s->items, *items_format, item_ids, static_cast<int64_t>(data.item_names.size()));
+              summary["item_text"] = {{"source", s->items},
+                                      {"format", item_format_name(*items_format)},
+                                      {"rows_read", metadata->rows_read},
+                                      {"items_with_text", metadata->items_found},
+                                      {"columns", metadata->columns}};
+            }
+            // Everything is read and checked before the first file is written.
             write_prepared(data, s->out);
-            std::cout << fmt::format("{} interactions read, {} kept; {} users, {} items -> {}/sequences.txt\n",
-                                     data.events_read, data.events_kept, data.sequences.size(), data.item_names.size(),
-                                     s->out);
+            if (metadata) write_items_tsv(s->out + "/items.tsv", *metadata, data.item_names);
+            write_file_atomically(s->out + "/prepare.json", summary.dump(2) + "\n");
+            std::cout << summary_text(summary);
+            if (metadata) {
+              std::string columns;
+              for (const auto& c : metadata->columns) columns += (columns.empty() ? "" : ",") + c;
+              std::cout << fmt::format("item text: {} of {} items ({} rows read) -> {}/items.tsv, columns {}\n",
+                                       metadata->items_found, data.item_names.size(), metadata->rows_read, s->out, columns);
+            }
+            std::cout << fmt::format("-> {}/sequences.txt, user_map.tsv, item_map.tsv, prepare.json\n", s->out);
             return 0;
           }};
 }

@@ -71,6 +71,28 @@ head -c 100 "$tmp/run/model.pt" >"$tmp/cut.pt" && mv "$tmp/cut.pt" "$tmp/run/mod
 expect_error "model.pt: checkpoint is damaged, truncated" "$caudal" eval --run "$tmp/run"
 printf 'user,item,rating,timestamp\nu1,i1,5\n' >"$tmp/log.csv"
 expect_error "log.csv:2: expected 4 fields" "$caudal" prepare --interactions "$tmp/log.csv" --out "$tmp/prep"
+expect_error "--format: unknown format 'parquet' (known: csv, amazon, recbole, movielens)" \
+  "$caudal" prepare --interactions "$tmp/log.csv" --format parquet --out "$tmp/prep"
+# Every interaction format and its item text, through to vectors: the 2023
+# Amazon fixture (gzip) with its metadata, then embed on the items.tsv written.
+fixtures=$(cd "$(dirname "$0")/data/prepare" && pwd)
+if "$caudal" prepare --interactions "$fixtures/reviews_2023.jsonl.gz" --items "$fixtures/meta_2023.jsonl" \
+    --k-core 1 --out "$tmp/amazon" >"$tmp/out.txt" 2>&1 &&
+  grep -qF "item text: 5 of 6 items (6 rows read)" "$tmp/out.txt" &&
+  "$caudal" embed --items "$tmp/amazon/items.tsv" --columns title,brand,categories \
+    --allow-missing --dim 4 --min-df 1 --out "$tmp/amazon/v.npy" >/dev/null 2>&1 && [ -s "$tmp/amazon/v.npy" ]; then
+  echo "ok: prepare amazon 2023 + metadata -> embed"
+else
+  echo "FAIL: prepare amazon 2023 + metadata -> embed"; cat "$tmp/out.txt"; failures=$((failures + 1))
+fi
+cp "$tmp/amazon/sequences.txt" "$tmp/kept.txt"
+expect_error "already holds prepared data (sequences.txt); give --overwrite to replace it" \
+  "$caudal" prepare --interactions "$fixtures/log.csv" --k-core 1 --out "$tmp/amazon"
+cmp -s "$tmp/amazon/sequences.txt" "$tmp/kept.txt" && echo "ok: prepared data kept" ||
+  { echo "FAIL: prepared data replaced without --overwrite"; failures=$((failures + 1)); }
+"$caudal" prepare --interactions "$fixtures/ratings.dat" --k-core 1 --out "$tmp/amazon" --overwrite >/dev/null 2>&1 &&
+  [ ! -e "$tmp/amazon/items.tsv.tmp" ] && echo "ok: --overwrite replaces" ||
+  { echo "FAIL: prepare --overwrite"; failures=$((failures + 1)); }
 
 printf 'item_id\ttitle\n1\tred pen\n2\t\n' >"$tmp/items.tsv"
 expect_error "no column 'colour'" "$caudal" embed --items "$tmp/items.tsv" --columns colour --out "$tmp/v.npy"

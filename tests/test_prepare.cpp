@@ -72,7 +72,7 @@ TEST(Prepare, MalformedLinesNameTheLine) {
     prepare_interactions(dir.write("b.csv", "u,a,1,1\nu,b,good,1\n"), options);
     FAIL();
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("b.csv:2: rating and timestamp must be numbers"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("b.csv:2: rating and timestamp must be finite numbers"), std::string::npos) << e.what();
   }
   EXPECT_THROW(prepare_interactions(dir.write("c.csv", ""), options), Error);
   EXPECT_THROW(prepare_interactions(dir.write("d.csv", "u,a,1,1\n"), options), Error);  // nothing survives 5-core

@@ -2,11 +2,12 @@
 
 #include <algorithm>
 #include <charconv>
-#include <fstream>
 #include <sstream>
 #include <unordered_map>
 
 #include "caudal/core/error.h"
+#include "caudal/core/line_reader.h"
+#include "caudal/data/delimited.h"
 #include "caudal/data/prepare.h"
 
 namespace caudal {
@@ -14,59 +15,6 @@ namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// One CSV record, which may span lines inside quotes (RFC 4180).
-bool read_csv_record(std::istream& in, const std::string& path, int64_t& line_no, std::vector<std::string>& fields) {
-  fields.clear();
-  std::string line;
-  if (!std::getline(in, line)) return false;
-  ++line_no;
-  const int64_t first_line = line_no;
-  std::string field;
-  bool quoted = false;
-  size_t i = 0;
-  while (true) {
-    if (i == line.size()) {
-      if (!quoted) break;
-      if (!std::getline(in, line)) throw input_error(path, first_line, "unterminated quoted field");
-      ++line_no;
-      field += '\n';
-      i = 0;
-      continue;
-    }
-    const char c = line[i++];
-    if (quoted) {
-      if (c == '"') {
-        if (i < line.size() && line[i] == '"') {
-          field += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        field += c;
-      }
-    } else if (c == '"' && field.empty()) {
-      quoted = true;
-    } else if (c == ',') {
-      fields.push_back(std::move(field));
-      field.clear();
-    } else if (c != '\r' || i != line.size()) {
-      field += c;
-    }
-  }
-  fields.push_back(std::move(field));
-  return true;
-}
-
-bool read_tsv_record(std::istream& in, int64_t& line_no, std::vector<std::string>& fields) {
-  std::string line;
-  if (!std::getline(in, line)) return false;
-  ++line_no;
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  fields = split_list(line, '\t');
-  return true;
 }
 
 int64_t parse_item_id(const std::string& text, const std::string& path, int64_t line) {
@@ -89,14 +37,20 @@ std::vector<std::string> split_list(const std::string& list, char separator) {
 }
 
 ItemTable read_item_table(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error("cannot open item file " + path);
-  const bool csv = ends_with(path, ".csv");
+  LineReader in(path);
+  const bool csv = ends_with(path, ".csv") || ends_with(path, ".csv.gz");
   ItemTable table;
   table.source = path;
   int64_t line_no = 0;
   std::vector<std::string> fields;
-  auto next = [&]() { return csv ? read_csv_record(in, path, line_no, fields) : read_tsv_record(in, line_no, fields); };
+  std::string line;
+  auto next = [&]() {
+    if (csv) return read_csv_record(in, fields, line_no);
+    if (!in.next(line)) return false;
+    line_no = in.line_number();
+    fields = split_fields(line, "\t");
+    return true;
+  };
   if (!next()) throw Error(path + ": empty item file (a header row is required)");
   table.columns = fields;
   while (next()) {

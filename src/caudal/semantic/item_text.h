@@ -18,7 +18,7 @@ struct ItemTable {
 };
 
 // Reads a .tsv (tab-separated, no quoting) or .csv (RFC 4180 quoting) file by
-// its extension. Errors name file and line: a row with the wrong number of
+// its extension, plain or gzip (.tsv.gz, .csv.gz). Errors name file and line: a row with the wrong number of
 // fields, an unterminated quote, an empty file.
 ItemTable read_item_table(const std::string& path);
 

@@ -1,0 +1,245 @@
+#include "caudal/data/interaction_log.h"
+
+#include <nlohmann/json.hpp>
+
+#include "caudal/core/error.h"
+#include "caudal/core/line_reader.h"
+#include "caudal/data/delimited.h"
+#include "caudal/data/python_literal.h"
+
+namespace caudal {
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string without_gz(const std::string& path) { return ends_with(path, ".gz") ? path.substr(0, path.size() - 3) : path; }
+
+double number_field(const std::string& text, const LineReader& in, int64_t line, const std::string& field) {
+  double value = 0;
+  if (!parse_finite_number(text, value))
+    throw input_error(in.path(), line, field + " must be a finite number, got '" + text.substr(0, 40) + "'");
+  return value;
+}
+
+void check_ids(const LogEvent& event, const LineReader& in) {
+  if (event.user.empty() || event.item.empty()) throw input_error(in.path(), event.line, "empty user or item id");
+}
+
+LogReadReport read_csv(LineReader& in, const std::function<void(const LogEvent&)>& sink) {
+  LogReadReport report;
+  report.has_rating = true;
+  std::vector<std::string> fields;
+  LogEvent event;
+  while (read_csv_record(in, fields, event.line)) {
+    if (fields.size() == 1 && fields[0].empty()) continue;  // blank line
+    if (fields.size() != 4)
+      throw input_error(in.path(), event.line,
+                        "expected 4 fields user,item,rating,timestamp, found " + std::to_string(fields.size()));
+    double rating = 0;
+    if (!parse_finite_number(fields[2], rating) || !parse_finite_number(fields[3], event.timestamp)) {
+      if (event.line == 1) continue;  // a header
+      throw input_error(in.path(), event.line,
+                        "rating and timestamp must be finite numbers, got '" + fields[2] + "', '" + fields[3] + "'");
+    }
+    event.user = std::move(fields[0]);
+    event.item = std::move(fields[1]);
+    event.rating = rating;
+    check_ids(event, in);
+    sink(event);
+    ++report.events;
+  }
+  return report;
+}
+
+// One object per line: JSON, or a Python dict literal as some Amazon dumps hold.
+nlohmann::json parse_object_line(const std::string& line, const LineReader& in) {
+  auto value = nlohmann::json::parse(line, nullptr, false);
+  if (value.is_discarded()) {
+    try {
+      value = parse_python_literal(line);
+    } catch (const Error& e) {
+      throw input_error(in.path(), in.line_number(), std::string("not a JSON object (nor a Python dict): ") + e.what());
+    }
+  }
+  if (!value.is_object()) throw input_error(in.path(), in.line_number(), "expected one JSON object per line");
+  return value;
+}
+
+std::string id_field(const nlohmann::json& object, const char* key, const LineReader& in) {
+  auto it = object.find(key);
+  if (it == object.end()) throw input_error(in.path(), in.line_number(), std::string("no \"") + key + "\" field");
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number_integer()) return it->dump();
+  throw input_error(in.path(), in.line_number(), std::string("\"") + key + "\" must be a string, got " + it->dump());
+}
+
+double json_number_field(const nlohmann::json& object, const char* key, const LineReader& in) {
+  auto it = object.find(key);
+  if (it == object.end()) throw input_error(in.path(), in.line_number(), std::string("no \"") + key + "\" field");
+  if (it->is_number()) return it->get<double>();
+  if (it->is_string()) return number_field(it->get<std::string>(), in, in.line_number(), std::string("\"") + key + "\"");
+  throw input_error(in.path(), in.line_number(), std::string("\"") + key + "\" must be a number, got " + it->dump());
+}
+
+LogReadReport read_amazon(LineReader& in, const std::function<void(const LogEvent&)>& sink) {
+  LogReadReport report;
+  report.has_rating = true;
+  bool old_layout = false, new_layout = false;
+  std::string line;
+  LogEvent event;
+  while (in.next(line)) {
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    const auto object = parse_object_line(line, in);
+    event.line = in.line_number();
+    // 2014 and 2018 dumps name the reviewer reviewerID; 2023 ones user_id.
+    if (object.contains("reviewerID")) {
+      old_layout = true;
+      event.user = id_field(object, "reviewerID", in);
+      event.item = id_field(object, "asin", in);
+      event.rating = json_number_field(object, "overall", in);
+      event.timestamp = json_number_field(object, "unixReviewTime", in);
+    } else if (object.contains("user_id")) {
+      new_layout = true;
+      event.user = id_field(object, "user_id", in);
+      event.item = id_field(object, "parent_asin", in);
+      event.rating = json_number_field(object, "rating", in);
+      event.timestamp = json_number_field(object, "timestamp", in);
+    } else {
+      throw input_error(in.path(), event.line,
+                        "neither an Amazon 2014/2018 review (\"reviewerID\") nor a 2023 one (\"user_id\")");
+    }
+    check_ids(event, in);
+    sink(event);
+    ++report.events;
+  }
+  report.layout = old_layout && new_layout ? "2014/2018 and 2023 layouts mixed" : new_layout ? "2023 layout" : "2014/2018 layout";
+  return report;
+}
+
+LogReadReport read_recbole(LineReader& in, const std::function<void(const LogEvent&)>& sink) {
+  std::string line;
+  if (!in.next(line)) throw Error(in.path() + ": empty file (a RecBole header row is required)");
+  const auto header = split_fields(line, "\t");
+  int user = -1, item = -1, rating = -1, timestamp = -1;
+  for (size_t c = 0; c < header.size(); ++c) {
+    const std::string name = header[c].substr(0, header[c].find(':'));
+    const int column = static_cast<int>(c);
+    if (name == "user_id") user = column;
+    if (name == "item_id") item = column;
+    if (name == "rating") rating = column;
+    if (name == "timestamp") timestamp = column;
+  }
+  if (user < 0 || item < 0)
+    throw input_error(in.path(), 1, "a RecBole .inter header needs user_id and item_id columns, found '" + line + "'");
+  LogReadReport report;
+  report.has_rating = rating >= 0;
+  LogEvent event;
+  while (in.next(line)) {
+    if (line.empty()) continue;
+    auto fields = split_fields(line, "\t");
+    event.line = in.line_number();
+    if (fields.size() != header.size())
+      throw input_error(in.path(), event.line, "expected " + std::to_string(header.size()) + " tab-separated fields as in the header, found " +
+                                                   std::to_string(fields.size()));
+    event.user = std::move(fields[user]);
+    event.item = std::move(fields[item]);
+    event.rating.reset();
+    if (rating >= 0) event.rating = number_field(fields[rating], in, event.line, "rating");
+    event.timestamp = timestamp >= 0 ? number_field(fields[timestamp], in, event.line, "timestamp") : 0;
+    check_ids(event, in);
+    sink(event);
+    ++report.events;
+  }
+  return report;
+}
+
+LogReadReport read_movielens(LineReader& in, const std::function<void(const LogEvent&)>& sink) {
+  LogReadReport report;
+  report.has_rating = true;
+  std::string line;
+  LogEvent event;
+  while (in.next(line)) {
+    if (line.empty()) continue;
+    auto fields = split_fields(line, line.find("::") != std::string::npos ? "::" : "\t");
+    event.line = in.line_number();
+    if (fields.size() != 4)
+      throw input_error(in.path(), event.line, "expected UserID::MovieID::Rating::Timestamp (or 4 tab-separated fields), found " +
+                                                   std::to_string(fields.size()) + " fields");
+    event.user = std::move(fields[0]);
+    event.item = std::move(fields[1]);
+    event.rating = number_field(fields[2], in, event.line, "rating");
+    event.timestamp = number_field(fields[3], in, event.line, "timestamp");
+    check_ids(event, in);
+    sink(event);
+    ++report.events;
+  }
+  return report;
+}
+
+// The format registry: the only place that knows the names.
+struct FormatEntry {
+  const char* name;
+  LogFormat format;
+  LogReadReport (*read)(LineReader&, const std::function<void(const LogEvent&)>&);
+};
+const FormatEntry kFormats[] = {
+    {"csv", LogFormat::csv, read_csv},
+    {"amazon", LogFormat::amazon, read_amazon},
+    {"recbole", LogFormat::recbole, read_recbole},
+    {"movielens", LogFormat::movielens, read_movielens},
+};
+
+const FormatEntry& entry(LogFormat format) {
+  for (const auto& e : kFormats)
+    if (e.format == format) return e;
+  throw Error("unknown log format");
+}
+
+}  // namespace
+
+std::string log_format_name(LogFormat format) { return entry(format).name; }
+
+std::vector<std::string> log_format_names() {
+  std::vector<std::string> names;
+  for (const auto& e : kFormats) names.emplace_back(e.name);
+  return names;
+}
+
+LogFormat parse_log_format(const std::string& name) {
+  std::string known;
+  for (const auto& e : kFormats) {
+    if (name == e.name) return e.format;
+    known += (known.empty() ? "" : ", ") + std::string(e.name);
+  }
+  throw Error("--format: unknown format '" + name + "' (known: " + known + ")");
+}
+
+LogFormat guess_log_format(const std::string& path) {
+  const std::string name = without_gz(path);
+  if (ends_with(name, ".inter")) return LogFormat::recbole;
+  LineReader in(path);
+  std::string first;
+  while (in.next(first) && first.find_first_not_of(" \t") == std::string::npos) {
+  }
+  const size_t start = first.find_first_not_of(" \t");
+  if (start != std::string::npos && first[start] == '{') return LogFormat::amazon;
+  if (first.find("::") != std::string::npos) return LogFormat::movielens;
+  const auto tabbed = split_fields(first, "\t");
+  if (tabbed.size() > 1 && tabbed[0].find(':') != std::string::npos) return LogFormat::recbole;  // a typed header
+  if (ends_with(name, ".csv") || split_fields(first, ",").size() == 4) return LogFormat::csv;
+  if (ends_with(name, ".dat") || ends_with(name, "u.data") || tabbed.size() == 4) return LogFormat::movielens;
+  throw Error(path + ": cannot tell the format from its name and first line; give --format (" + [] {
+    std::string names;
+    for (const auto& n : log_format_names()) names += (names.empty() ? "" : ", ") + n;
+    return names;
+  }() + ")");
+}
+
+LogReadReport read_interaction_log(const std::string& path, LogFormat format, const std::function<void(const LogEvent&)>& sink) {
+  LineReader in(path);
+  return entry(format).read(in, sink);
+}
+
+}  // namespace caudal
