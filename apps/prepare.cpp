@@ -3,6 +3,7 @@
 // --items, the item text file that `caudal embed` reads.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <unordered_map>
@@ -40,22 +41,35 @@ Command add_prepare_command(CLI::App& app) {
   cmd->add_option("--items-format", s->items_format, "auto|" + joined(item_format_names()))->capture_default_str();
   auto* min_rating = cmd->add_option("--min-rating", s->min_rating, "drop interactions rated below this");
   cmd->add_option("--dedupe", s->dedupe, "repeated user-item interactions: keep|first|last")->capture_default_str();
-  cmd->add_option("--k-core", s->options.k_core, "iterated k-core filter")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--k-core", s->options.k_core, "iterated k-core filter (at least 1)")->capture_default_str();
   cmd->add_flag("--overwrite", s->overwrite, "replace data already prepared in --out");
   return {cmd, [s, min_rating] {
             auto& options = s->options;
             if (s->format != "auto") options.format = parse_log_format(s->format);
-            if (min_rating->count()) options.min_rating = s->min_rating;
+            if (min_rating->count()) {
+              if (!std::isfinite(s->min_rating)) throw Error("--min-rating: must be a finite number");
+              options.min_rating = s->min_rating;
+            }
             options.dedupe = parse_dedupe(s->dedupe);
-            const auto sequences = s->out + "/sequences.txt";
-            if (std::filesystem::exists(sequences) && !s->overwrite)
-              throw Error(s->out + " already holds prepared data (sequences.txt); give --overwrite to replace it");
             std::optional<ItemFormat> items_format;
             if (!s->items.empty())
               items_format = s->items_format == "auto" ? guess_item_format(s->items) : parse_item_format(s->items_format);
+            // What will be written; checked before any reading.
+            std::vector<std::string> names = {"sequences.txt", "user_map.tsv", "item_map.tsv", "prepare.json"};
+            if (items_format) names.push_back("items.tsv");
+            for (const auto& name : names) {
+              const auto path = std::filesystem::path(s->out) / name;
+              std::error_code ec;
+              for (const auto& input : {s->interactions, s->items})
+                if (!input.empty() && std::filesystem::equivalent(path, input, ec))
+                  throw Error(path.string() + " is an input of this command; choose another --out");
+              if (std::filesystem::exists(path) && !s->overwrite)
+                throw Error(s->out + " already holds prepared data (" + name + "); give --overwrite to replace it");
+            }
 
             const auto data = prepare_interactions(s->interactions, options);
             auto summary = summarize(data, options);
+            auto files = prepared_files(data);
             std::optional<ItemMetadata> metadata;
             if (items_format) {
               std::unordered_map<std::string, int64_t> item_ids;
@@ -66,11 +80,15 @@ Command add_prepare_command(CLI::App& app) {
                                       {"rows_read", metadata->rows_read},
                                       {"items_with_text", metadata->items_found},
                                       {"columns", metadata->columns}};
+              files.emplace_back("items.tsv", items_tsv(*metadata, data.item_names));
             }
-            // Everything is read and checked before the first file is written.
-            write_prepared(data, s->out);
-            if (metadata) write_items_tsv(s->out + "/items.tsv", *metadata, data.item_names);
-            write_file_atomically(s->out + "/prepare.json", summary.dump(2) + "\n");
+            // Paths and ids need not be UTF-8; the summary must be valid JSON all the same.
+            files.emplace_back("prepare.json", summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+            for (auto& [name, content] : files) name = (std::filesystem::path(s->out) / name).string();
+            std::filesystem::create_directories(s->out);
+            write_files_atomically(files);
+            // An items.tsv of earlier data would no longer match the new ids.
+            if (!items_format) std::filesystem::remove(std::filesystem::path(s->out) / "items.tsv");
             std::cout << summary_text(summary);
             if (metadata) {
               std::string columns;

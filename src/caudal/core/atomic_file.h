@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace caudal {
 
@@ -14,6 +16,11 @@ void write_atomically(const std::string& path, const std::function<void(const st
 
 // Convenience for text and small binary content.
 void write_file_atomically(const std::string& path, const std::string& content);
+
+// Several files that belong together (path, content): every temporary file
+// is written and flushed first, and only when all succeeded are they renamed
+// into place, so a failure (a full disk) leaves the previous set untouched.
+void write_files_atomically(const std::vector<std::pair<std::string, std::string>>& files);
 
 // Whole-file read with an error that names the file.
 std::string read_file(const std::string& path);

@@ -34,6 +34,8 @@ bool LineReader::next(std::string& line) {
       }
       line.append(start, end_ - position_);
       position_ = end_;
+      if (line.size() > kMaxLineBytes)
+        throw input_error(path_, line_number_ + 1, "line longer than 64 MiB: not a text file of records?");
     }
     const int got = gzread(file, buffer_.data(), static_cast<unsigned>(buffer_.size()));
     int code = Z_OK;
@@ -47,6 +49,7 @@ bool LineReader::next(std::string& line) {
   }
   if (!any) return false;
   ++line_number_;
+  if (line_number_ == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return true;
 }

@@ -17,9 +17,13 @@ class LineReader {
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
 
-  // Reads the next line into `line`; false at the end of the file. A damaged
-  // or truncated gzip stream is an error naming the file and line.
+  // Reads the next line into `line`; false at the end of the file. A UTF-8
+  // byte order mark before the first line is dropped. A damaged or truncated
+  // gzip stream, or a line longer than kMaxLineBytes (a binary file, or one
+  // without line breaks), is an error naming the file and line.
   bool next(std::string& line);
+
+  static constexpr size_t kMaxLineBytes = size_t{64} << 20;
 
   int64_t line_number() const { return line_number_; }  // of the last line read, from 1
   const std::string& path() const { return path_; }

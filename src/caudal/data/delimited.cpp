@@ -61,12 +61,20 @@ std::vector<std::string> split_fields(const std::string& line, const std::string
   return fields;
 }
 
-bool parse_finite_number(const std::string& text, double& value) {
+namespace {
+
+template <typename Number>
+bool parse_finite(const std::string& text, Number& value) {
   const char* begin = text.data();
   const char* end = begin + text.size();
   if (begin != end && *begin == '+') ++begin;  // from_chars does not take a plus sign
   const auto [ptr, ec] = std::from_chars(begin, end, value);
   return begin != end && ec == std::errc() && ptr == end && std::isfinite(value);
 }
+
+}  // namespace
+
+bool parse_finite_number(const std::string& text, double& value) { return parse_finite(text, value); }
+bool parse_finite_number(const std::string& text, long double& value) { return parse_finite(text, value); }
 
 }  // namespace caudal

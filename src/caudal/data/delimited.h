@@ -25,5 +25,8 @@ std::vector<std::string> split_fields(const std::string& line, const std::string
 // Parses a whole field as a finite decimal number (no locale, no NaN or
 // infinity); false when it is not one.
 bool parse_finite_number(const std::string& text, double& value);
+// The same for timestamps, in long double so that 64-bit integer times
+// (nanoseconds since 1970 are 19 digits) keep their order exactly.
+bool parse_finite_number(const std::string& text, long double& value);
 
 }  // namespace caudal

@@ -1,11 +1,16 @@
 // Raw interaction logs in the layouts people already have, streamed event by
 // event (constant memory in the file's size: a multi-GB gzip dump is fine).
 // Formats, by the name `caudal prepare --format` takes:
-//   csv        user,item,rating,timestamp; RFC 4180 quoting; an optional
-//              header row (recognised by a non-numeric rating or timestamp).
+//   csv        user,item,rating,timestamp; RFC 4180 quoting. A first row
+//              whose rating or timestamp is not a number is a header, and
+//              must name the four columns (in any order, more allowed):
+//              user_id|userId|user|reviewerID, item_id|itemId|movieId|item|
+//              asin|parent_asin, rating|overall|score, timestamp|time|
+//              unixReviewTime (case aside).
 //   amazon     Amazon review dumps, one JSON object per line, plain or gzip:
-//              2014/2018 layout {reviewerID, asin, overall, unixReviewTime},
-//              2023 layout {user_id, parent_asin, rating, timestamp (ms)}.
+//              2014/2018 layout {reviewerID, asin, overall, unixReviewTime
+//              (seconds)}, 2023 layout {user_id, parent_asin, rating,
+//              timestamp (ms)}; both read as milliseconds, so they mix.
 //   recbole    RecBole atomic `.inter` files: tab-separated, a typed header
 //              such as `user_id:token item_id:token rating:float
 //              timestamp:float`; columns found by name, rating and
@@ -36,7 +41,7 @@ LogFormat guess_log_format(const std::string& path);
 struct LogEvent {
   std::string user, item;        // original ids, never empty
   std::optional<double> rating;  // absent when the file has no rating column
-  double timestamp = 0;          // any unit, finite; only the order within a user matters
+  long double timestamp = 0;     // finite; only the order within a user matters (Amazon: milliseconds)
   int64_t line = 0;              // where the event is, for messages
 };
 

@@ -3,9 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <sstream>
 
-#include "caudal/core/atomic_file.h"
 #include "caudal/core/error.h"
 #include "caudal/core/line_reader.h"
 #include "caudal/data/delimited.h"
@@ -80,15 +78,7 @@ void read_amazon(LineReader& in, ItemMetadata& out, RowSink& sink) {
   std::string line;
   while (in.next(line)) {
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
-    auto object = nlohmann::json::parse(line, nullptr, false);
-    if (object.is_discarded()) {
-      try {
-        object = parse_python_literal(line);  // 2014 dumps
-      } catch (const Error& e) {
-        throw input_error(in.path(), in.line_number(), std::string("not a JSON object (nor a Python dict): ") + e.what());
-      }
-    }
-    if (!object.is_object()) throw input_error(in.path(), in.line_number(), "expected one JSON object per line");
+    const auto object = parse_object_line(line, in.path(), in.line_number());
     auto key = object.find("parent_asin");
     if (key == object.end()) key = object.find("asin");
     if (key == object.end() || !key->is_string())
@@ -189,12 +179,22 @@ const FormatEntry& entry(ItemFormat format) {
   throw Error("unknown item format");
 }
 
-// One line of a TSV cell: no tabs or line breaks.
+// One line of a TSV cell: control characters (tabs, line breaks, NUL...) become spaces.
 std::string cell(const std::string& text) {
   std::string out = text;
   for (char& c : out)
-    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
   return out;
+}
+
+void check_columns(const std::vector<std::string>& columns, const std::string& path) {
+  std::vector<std::string> seen = {"item_id", "original_id"};  // the two columns items.tsv adds
+  for (const auto& name : columns) {
+    if (name.empty()) throw input_error(path, 1, "a text column without a name");
+    if (std::find(seen.begin(), seen.end(), name) != seen.end())
+      throw input_error(path, 1, "column '" + shortened(name) + "' twice (or a name items.tsv keeps for ids)");
+    seen.push_back(name);
+  }
 }
 
 }  // namespace
@@ -237,21 +237,24 @@ ItemMetadata read_item_metadata(const std::string& path, ItemFormat format,
   RowSink sink(out, item_ids, num_items);
   LineReader in(path);
   entry(format).read(in, out, sink);
+  check_columns(out.columns, path);
+  if (out.items_found == 0)
+    throw Error(path + ": none of its " + std::to_string(out.rows_read) + " item rows names an item of the data (read as " +
+                item_format_name(format) + "; are the ids the same kind, e.g. asin vs parent_asin?)");
   return out;
 }
 
-void write_items_tsv(const std::string& path, const ItemMetadata& metadata, const std::vector<std::string>& item_names) {
-  std::ostringstream out;
-  out << "item_id\toriginal_id";
-  for (const auto& c : metadata.columns) out << '\t' << cell(c);
-  out << '\n';
+std::string items_tsv(const ItemMetadata& metadata, const std::vector<std::string>& item_names) {
+  std::string out = "item_id\toriginal_id";
+  for (const auto& c : metadata.columns) out += '\t' + cell(c);
+  out += '\n';
   for (size_t i = 0; i < metadata.rows.size(); ++i) {
     if (metadata.rows[i].empty()) continue;
-    out << i + 1 << '\t' << cell(item_names[i]);
-    for (const auto& text : metadata.rows[i]) out << '\t' << cell(text);
-    out << '\n';
+    out += std::to_string(i + 1) + '\t' + cell(item_names[i]);
+    for (const auto& text : metadata.rows[i]) out += '\t' + cell(text);
+    out += '\n';
   }
-  write_file_atomically(path, out.str());
+  return out;
 }
 
 }  // namespace caudal

@@ -40,12 +40,14 @@ struct ItemMetadata {
 
 // `item_ids`: original id -> item id (1..num_items). A second row for an
 // item is ignored (the first wins), as metadata dumps repeat some products.
+// Errors: malformed rows (file and line), duplicate or empty column names, a
+// file none of whose rows names an item of the data.
 ItemMetadata read_item_metadata(const std::string& path, ItemFormat format,
                                 const std::unordered_map<std::string, int64_t>& item_ids, int64_t num_items);
 
-// Writes `item_id<TAB>original_id<TAB>columns...` with a header, one row per
-// item with metadata, atomically; tabs and line breaks inside text become
-// spaces. The result is what `caudal embed --items` reads.
-void write_items_tsv(const std::string& path, const ItemMetadata& metadata, const std::vector<std::string>& item_names);
+// `item_id<TAB>original_id<TAB>columns...` with a header, one row per item
+// with metadata; control characters inside text (tabs, line breaks) become
+// spaces. What `caudal embed --items` reads.
+std::string items_tsv(const ItemMetadata& metadata, const std::vector<std::string>& item_names);
 
 }  // namespace caudal

@@ -18,7 +18,7 @@ namespace caudal {
 namespace {
 
 struct Event {
-  double timestamp;
+  long double timestamp;
   int64_t item;  // index into the distinct items read
 };
 
@@ -95,26 +95,39 @@ PreparedData prepare_interactions(const std::string& path, const PrepareOptions&
     std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.timestamp < b.timestamp; });
   if (options.dedupe != Dedupe::keep) drop_repeats(per_user, item_names.size(), options.dedupe, out.removed_as_duplicates);
 
-  // Iterated k-core: removing users can push items below k and back.
-  std::vector<char> user_alive(user_names.size(), 1), item_alive(item_names.size(), 1);
-  while (true) {
-    std::vector<int64_t> user_count(user_names.size(), 0), item_count(item_names.size(), 0);
-    for (size_t u = 0; u < per_user.size(); ++u) {
-      if (!user_alive[u]) continue;
-      for (const auto& e : per_user[u]) {
-        if (item_alive[e.item]) {
-          ++user_count[u];
-          ++item_count[e.item];
-        }
+  // Iterated k-core, peeled in linear time: removing a user can push its
+  // items below k, and removing an item its users; a queue follows the chain.
+  const size_t num_users = per_user.size(), num_items = item_names.size();
+  std::vector<int64_t> user_count(num_users), item_count(num_items, 0);
+  std::vector<size_t> item_start(num_items + 1, 0);  // item -> its events' users (CSR)
+  for (size_t u = 0; u < num_users; ++u) {
+    user_count[u] = static_cast<int64_t>(per_user[u].size());
+    for (const auto& e : per_user[u]) ++item_count[e.item];
+  }
+  for (size_t i = 0; i < num_items; ++i) item_start[i + 1] = item_start[i] + static_cast<size_t>(item_count[i]);
+  std::vector<size_t> item_users(item_start.back()), fill(item_start.begin(), item_start.end() - 1);
+  for (size_t u = 0; u < num_users; ++u)
+    for (const auto& e : per_user[u]) item_users[fill[e.item]++] = u;
+  std::vector<char> user_alive(num_users, 1), item_alive(num_items, 1);
+  std::vector<std::pair<bool, size_t>> queue;  // (is_user, index), each removed once
+  for (size_t u = 0; u < num_users; ++u)
+    if (user_count[u] < options.k_core) user_alive[u] = 0, queue.emplace_back(true, u);
+  for (size_t i = 0; i < num_items; ++i)
+    if (item_count[i] < options.k_core) item_alive[i] = 0, queue.emplace_back(false, i);
+  for (size_t next = 0; next < queue.size(); ++next) {
+    const auto [is_user, index] = queue[next];
+    if (is_user) {
+      for (const auto& e : per_user[index])
+        if (item_alive[e.item] && --item_count[e.item] < options.k_core)
+          item_alive[e.item] = 0, queue.emplace_back(false, static_cast<size_t>(e.item));
+    } else {
+      for (size_t k = item_start[index]; k < item_start[index + 1]; ++k) {
+        const size_t u = item_users[k];
+        if (user_alive[u] && --user_count[u] < options.k_core) user_alive[u] = 0, queue.emplace_back(true, u);
       }
     }
-    bool changed = false;
-    for (size_t u = 0; u < user_count.size(); ++u)
-      if (user_alive[u] && user_count[u] < options.k_core) user_alive[u] = 0, changed = true;
-    for (size_t i = 0; i < item_count.size(); ++i)
-      if (item_alive[i] && item_count[i] < options.k_core) item_alive[i] = 0, changed = true;
-    if (!changed) break;
   }
+  std::vector<size_t>().swap(item_users);
 
   std::vector<int64_t> new_item_id(item_names.size(), 0);
   int64_t events_before_k_core = 0;
@@ -156,8 +169,9 @@ nlohmann::json summarize(const PreparedData& data, const PrepareOptions& options
                                             : 0.5 * static_cast<double>(lengths[lengths.size() / 2 - 1] + lengths[lengths.size() / 2]);
   // The split training will use: popularity counted on the training part.
   const auto groups = compute_groups(data.sequences, items, head_ratio);
-  int64_t train_events = 0, tail_train_events = 0, tail_items = 0;
+  int64_t train_events = 0, tail_train_events = 0, tail_items = 0, seen = 0;
   for (int64_t i = 1; i <= items; ++i) {
+    seen += groups.item_train_count[i] > 0;
     train_events += groups.item_train_count[i];
     if (!groups.is_head_item[i]) {
       ++tail_items;
@@ -189,6 +203,7 @@ nlohmann::json summarize(const PreparedData& data, const PrepareOptions& options
         {"max", lengths.back()}}},
       {"tail",
        {{"head_ratio", head_ratio},
+        {"items_seen_in_training", seen},
         {"tail_items", tail_items},
         {"share_of_items", static_cast<double>(tail_items) / static_cast<double>(items)},
         {"share_of_training_interactions",
@@ -216,25 +231,34 @@ std::string summary_text(const nlohmann::json& s) {
                       s["items"].get<int64_t>(), s["interactions"].get<int64_t>(), 100 * s["density"].get<double>());
   text += fmt::format("sequence length: mean {:.2f}, median {}, min {}, max {}\n", length["mean"].get<double>(),
                       length["median"].get<double>(), length["min"].get<int64_t>(), length["max"].get<int64_t>());
-  text += fmt::format("tail items (all but the top {:g}% by training interactions): {} = {:.1f}% of items, {:.1f}% of training interactions\n",
-                      100 * tail["head_ratio"].get<double>(), tail["tail_items"].get<int64_t>(),
-                      100 * tail["share_of_items"].get<double>(), 100 * tail["share_of_training_interactions"].get<double>());
+  text += fmt::format("tail items: {} = {:.1f}% of items, with {:.1f}% of training interactions (head: the top {:g}% of the {} items "
+                      "seen in training, as evaluation splits them)\n",
+                      tail["tail_items"].get<int64_t>(), 100 * tail["share_of_items"].get<double>(),
+                      100 * tail["share_of_training_interactions"].get<double>(), 100 * tail["head_ratio"].get<double>(),
+                      tail["items_seen_in_training"].get<int64_t>());
   return text;
+}
+
+std::vector<std::pair<std::string, std::string>> prepared_files(const PreparedData& data) {
+  std::string sequences;
+  for (size_t u = 0; u < data.sequences.size(); ++u) {
+    sequences += std::to_string(u + 1);
+    for (int64_t item : data.sequences[u]) sequences += ' ' + std::to_string(item);
+    sequences += '\n';
+  }
+  auto map = [](const std::vector<std::string>& names) {
+    std::string out = "id\toriginal_id\n";
+    for (size_t i = 0; i < names.size(); ++i) out += std::to_string(i + 1) + '\t' + names[i] + '\n';
+    return out;
+  };
+  return {{"sequences.txt", std::move(sequences)}, {"user_map.tsv", map(data.user_names)}, {"item_map.tsv", map(data.item_names)}};
 }
 
 void write_prepared(const PreparedData& data, const std::string& out_dir) {
   std::filesystem::create_directories(out_dir);
-  std::vector<int64_t> user_ids(data.sequences.size());
-  for (size_t u = 0; u < user_ids.size(); ++u) user_ids[u] = static_cast<int64_t>(u) + 1;
-  save_sequences(out_dir + "/sequences.txt", user_ids, data.sequences);
-  auto write_map = [&](const std::string& name, const std::vector<std::string>& names) {
-    std::ostringstream out;
-    out << "id\toriginal_id\n";
-    for (size_t i = 0; i < names.size(); ++i) out << i + 1 << '\t' << names[i] << '\n';
-    write_file_atomically(out_dir + "/" + name, out.str());
-  };
-  write_map("user_map.tsv", data.user_names);
-  write_map("item_map.tsv", data.item_names);
+  auto files = prepared_files(data);
+  for (auto& [name, content] : files) name = out_dir + "/" + name;
+  write_files_atomically(files);
 }
 
 std::vector<std::pair<std::string, int64_t>> read_id_map(const std::string& path) {

@@ -3,7 +3,7 @@
 // interaction_log.h), drop ratings below a threshold, group per user and sort
 // by timestamp (stable: file order breaks ties), drop repeated (user, item)
 // pairs if asked, iterate the k-core filter, then give contiguous ids with
-// maps back to the original ones. Memory grows with the events kept (16
+// maps back to the original ones. Memory grows with the events kept (40
 // bytes each) and the distinct ids, not with the file.
 #pragma once
 
@@ -60,8 +60,10 @@ nlohmann::json summarize(const PreparedData& data, const PrepareOptions& options
 // The summary as lines for a terminal.
 std::string summary_text(const nlohmann::json& summary);
 
-// Writes DIR/sequences.txt, DIR/user_map.tsv and DIR/item_map.tsv
-// (`id<TAB>original_id`, with a header), each atomically.
+// The files of a prepared directory, by name and content: sequences.txt,
+// user_map.tsv and item_map.tsv (`id<TAB>original_id`, with a header).
+std::vector<std::pair<std::string, std::string>> prepared_files(const PreparedData& data);
+// Writes them into out_dir (created if needed), all or none.
 void write_prepared(const PreparedData& data, const std::string& out_dir);
 
 // Reads an item map written by write_prepared: original id -> item id.

@@ -1,6 +1,7 @@
 #include "caudal/data/python_literal.h"
 
 #include <cctype>
+#include <algorithm>
 #include <cstdlib>
 
 #include "caudal/core/error.h"
@@ -9,6 +10,7 @@ namespace caudal {
 namespace {
 
 void append_utf8(std::string& out, uint32_t code) {
+  if (code >= 0xD800 && code <= 0xDFFF) code = 0xFFFD;  // a lone surrogate is no character
   if (code < 0x80) {
     out += static_cast<char>(code);
   } else if (code < 0x800) {
@@ -230,5 +232,43 @@ std::string as_utf8(const std::string& text) {
 }
 
 nlohmann::json parse_python_literal(const std::string& text) { return Parser(text).parse(); }
+
+int nesting_depth(const std::string& text) {
+  int depth = 0, deepest = 0;
+  char quote = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote) {
+      if (c == '\\') ++i;
+      else if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '[' || c == '{' || c == '(') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}' || c == ')') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+nlohmann::json parse_object_line(const std::string& line, const std::string& path, int64_t line_number) {
+  if (nesting_depth(line) > kMaxNesting)
+    throw input_error(path, line_number, "nested deeper than " + std::to_string(kMaxNesting) + " levels");
+  auto value = nlohmann::json::parse(line, nullptr, false);
+  if (value.is_discarded()) {
+    try {
+      value = parse_python_literal(line);
+    } catch (const Error& e) {
+      throw input_error(path, line_number, std::string("not a JSON object (nor a Python dict): ") + e.what());
+    }
+  }
+  if (!value.is_object()) throw input_error(path, line_number, "expected one JSON object per line");
+  return value;
+}
+
+std::string shortened(const std::string& text, size_t limit) {
+  return text.size() <= limit ? text : text.substr(0, limit) + "...";
+}
 
 }  // namespace caudal
