@@ -30,6 +30,7 @@ Command add_bench_lis_command(CLI::App& app);
 Command add_bench_epoch_command(CLI::App& app);
 Command add_recommend_command(CLI::App& app);
 Command add_serve_command(CLI::App& app);
+Command add_report_command(CLI::App& app);
 
 // Trains `config` into the run directory `out` (train and resume).
 int run_training(const TrainConfig& config, const std::string& out, const TrainControl& control);

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "caudal/core/error.h"
+#include "caudal/core/progress.h"
 #include "caudal/core/threads.h"
 #include "caudal/data/sequences.h"
 #include "caudal/semantic/endpoint.h"
@@ -54,10 +55,13 @@ int run_embed(const EmbedRequest& request) {
   if (request.encoder == "lexical") {
     table = lexical_item_vectors(texts.text, request.lexical);
   } else if (request.encoder == "endpoint") {
-    table = endpoint_item_vectors(texts.text, with_text, request.endpoint, [](int64_t done, int64_t total) {
-      std::cerr << fmt::format("\rembedded {}/{}", done, total) << std::flush;
+    Progress bar("embedding", static_cast<int64_t>(with_text.size()), "texts");
+    int64_t shown = 0;
+    table = endpoint_item_vectors(texts.text, with_text, request.endpoint, [&](int64_t done, int64_t total) {
+      bar.set_total(total);
+      bar.advance(done - shown);
+      shown = done;
     });
-    std::cerr << "\n";
   } else {
     throw Error("--encoder must be lexical or endpoint, got '" + request.encoder + "'");
   }

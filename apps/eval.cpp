@@ -1,5 +1,7 @@
 // `caudal eval`: re-evaluate a saved run (writes RUN/eval.json), or evaluate
 // the content-only baseline (content-knn) as a run directory of its own.
+#include <spdlog/spdlog.h>
+
 #include <iostream>
 
 #include "caudal/core/device.h"
@@ -25,8 +27,15 @@ int evaluate_run(const std::string& path, const nlohmann::json& overrides, const
   const auto config = train_config_from_json(saved, run.file("config.json") + " with the command line's options");
   set_compute_threads(config.threads);
   auto trained = load_trained_run(run, config, parse_device(device_name));
-  auto valid = evaluate(*trained.model, trained.dataset, Stage::kValid, trained.eval, trained.device);
-  auto test = evaluate(*trained.model, trained.dataset, Stage::kTest, trained.eval, trained.device);
+  GroupedMetrics valid, test;
+  {
+    Progress bar("validation", trained.dataset.num_users(), "users");
+    valid = evaluate(*trained.model, trained.dataset, Stage::kValid, trained.eval, trained.device, &bar);
+  }
+  {
+    Progress bar("test", trained.dataset.num_users(), "users");
+    test = evaluate(*trained.model, trained.dataset, Stage::kTest, trained.eval, trained.device, &bar);
+  }
   nlohmann::json json;
   json["valid"] = to_json(valid);
   json["test"] = to_json(test);
@@ -45,13 +54,22 @@ int evaluate_content_knn(const TrainConfig& config, const std::string& semantic,
   Dataset dataset(load_sequences(config.data), config.head_ratio);
   auto model = make_content_knn(load_item_vectors(semantic, dataset.num_items()));
   run.write_json("config.json", {{"method", "content-knn"}, {"data", config.data}, {"semantic", semantic}});
+  auto log = spdlog::default_logger();
+  log->info("content-knn: data {}: {} users, {} items; vectors {}", dataset.source(), dataset.num_users(), dataset.num_items(),
+            semantic);
   TrainResult result;
-  result.valid = evaluate(*model, dataset, Stage::kValid, config.eval, c10::Device(c10::kCPU));
-  result.test = evaluate(*model, dataset, Stage::kTest, config.eval, c10::Device(c10::kCPU));
+  {
+    Progress bar("validation", dataset.num_users(), "users");
+    result.valid = evaluate(*model, dataset, Stage::kValid, config.eval, c10::Device(c10::kCPU), &bar);
+  }
+  {
+    Progress bar("test", dataset.num_users(), "users");
+    result.test = evaluate(*model, dataset, Stage::kTest, config.eval, c10::Device(c10::kCPU), &bar);
+  }
   result.best_epoch = 0;
   run.write_json("metrics.json", metrics_json(result));
   print_tables(result.valid, result.test);
-  std::cout << "\nwritten to " << run.file("metrics.json") << "\n";
+  log_text("\nwritten to " + run.file("metrics.json") + "\n");
   return 0;
 }
 

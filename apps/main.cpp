@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
       add_train_command(app),        add_resume_command(app),  add_eval_command(app),
       add_prepare_command(app),      add_embed_command(app),   add_import_command(app),
       add_inspect_fusion_command(app), add_bench_lis_command(app), add_bench_epoch_command(app),
-      add_recommend_command(app),    add_serve_command(app),
+      add_recommend_command(app),    add_serve_command(app),   add_report_command(app),
   };
   CLI11_PARSE(app, argc, argv);
   try {

@@ -88,7 +88,11 @@ int run_recommend(const RecommendCommand& c) {
                                 : "--input " + c.input + " holds no history");
 
   const auto start = std::chrono::steady_clock::now();
-  const auto results = recommender.recommend(requests);
+  std::vector<Recommendation> results;
+  {
+    Progress bar("recommending", static_cast<int64_t>(requests.size()), "histories");
+    results = recommender.recommend(requests, &bar);
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   const auto& head = dataset.groups().is_head_item;

@@ -13,7 +13,7 @@
 namespace caudal {
 
 void print_tables(const GroupedMetrics& valid, const GroupedMetrics& test) {
-  std::cout << "\nvalidation\n" << format_metrics_table(valid) << "\ntest\n" << format_metrics_table(test) << std::flush;
+  log_text("\nvalidation\n" + format_metrics_table(valid) + "\ntest\n" + format_metrics_table(test));
 }
 
 int run_training(const TrainConfig& config, const std::string& out, const TrainControl& control) {
@@ -30,8 +30,8 @@ int run_training(const TrainConfig& config, const std::string& out, const TrainC
     return 0;
   }
   print_tables(result.valid, result.test);
-  std::cout << fmt::format("\nbest epoch {} of {}; {:.2f} s per training epoch; run in {}\n", result.best_epoch,
-                           result.epochs, result.seconds_per_epoch, run.path());
+  log_text(fmt::format("\nbest epoch {} of {}; {:.2f} s per training epoch; run in {}\n", result.best_epoch, result.epochs,
+                       result.seconds_per_epoch, run.path()));
   return 0;
 }
 

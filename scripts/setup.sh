@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package caudal needs (idempotent: a no-op when all are
 # present) and builds the project into build/.
-# Usage: scripts/setup.sh [--no-build]
+# Usage: scripts/setup.sh [--no-build] [--test]   (--test: also what only the tests need)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,9 @@ packages=(
   libcpp-httplib-dev libcurl4-openssl-dev  # embedding endpoint client and its tests
   libgtest-dev libgmock-dev libbenchmark-dev
 )
+for arg in "$@"; do
+  [ "$arg" = "--test" ] && packages+=(chromium)  # renders `caudal report` in tests/report_in_browser.sh
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -35,7 +38,7 @@ if [ -e "$blas" ] && command -v update-alternatives >/dev/null; then
   fi
 fi
 
-if [ "${1:-}" != "--no-build" ]; then
+if [[ " $* " != *" --no-build "* ]]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
   cmake --build build -j "$(nproc)"
 fi

@@ -2,5 +2,5 @@
 # Sets everything up (packages, build) and runs the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
+scripts/setup.sh --test
 ctest --test-dir build --output-on-failure -j "$(nproc)"

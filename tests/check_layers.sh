@@ -5,12 +5,12 @@
 # as a map: evaluation or serving can load a model without the trainer.
 #
 #   6  serve                       the HTTP server
-#   5  train infer                 the training loop; recommendations from a trained run
+#   5  train infer report          the training loop; recommendations from a trained run; reports on runs
 #   4  run                         config (options defined once), run directory, trained models
 #   3  method                      TADA, FAERec and their registry
 #   2  objective eval semantic     losses, evaluation, item text and vectors
 #   1  data model                  datasets and batches; backbones and item representations
-#   0  core                        errors, files, threads, random streams, logging
+#   0  core                        errors, files, threads, random streams, logging, progress
 #
 # Usage: check_layers.sh SRC_DIR   (the folder that holds caudal/)
 #        check_layers.sh --self-test   (plants a violation and checks that it is caught)
@@ -22,7 +22,7 @@ declare -A floor=(
   [objective]=2 [eval]=2 [semantic]=2
   [method]=3
   [run]=4
-  [train]=5 [infer]=5
+  [train]=5 [infer]=5 [report]=5
   [serve]=6
 )
 

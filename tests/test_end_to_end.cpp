@@ -241,6 +241,12 @@ TEST(EndToEnd, PausedAndResumedTrainingEqualsAnUninterruptedOne) {
 
   auto first = train_and_test(config, ds, pieces, TrainControl{false, 3});
   EXPECT_TRUE(first.paused);
+  // A crash after history.jsonl was written but before resume.pt leaves a
+  // record the resume must drop and run again.
+  auto crashed = pieces.read_history();
+  ASSERT_EQ(crashed.size(), 3u);
+  crashed.push_back({{"epoch", 4}, {"train_seconds", 0.0}, {"losses", {{"loss", 99.0}}}});
+  pieces.write_history(crashed);
   EXPECT_TRUE(pieces.has_resume_state());
   EXPECT_FALSE(std::filesystem::exists(pieces.file("metrics.json")));
   torch::manual_seed(12345);
@@ -259,6 +265,21 @@ TEST(EndToEnd, PausedAndResumedTrainingEqualsAnUninterruptedOne) {
   pieces.load_checkpoint(*b);
   const auto pa = a->named_parameters(), pb = b->named_parameters();
   for (const auto& p : pa) EXPECT_TRUE(at::equal(p.value(), pb[p.key()])) << p.key();
+
+  // The per-epoch history is the same too, timings aside: one record per
+  // epoch, validation only after the warmup, the best epoch marked.
+  auto without_times = [](std::vector<nlohmann::json> records) {
+    for (auto& r : records) r.erase("train_seconds"), r.erase("valid_seconds");
+    return records;
+  };
+  const auto history = without_times(whole.read_history());
+  ASSERT_EQ(history.size(), 7u);
+  EXPECT_EQ(without_times(pieces.read_history()), history);
+  for (int64_t epoch = 1; epoch <= 7; ++epoch) EXPECT_EQ(history[epoch - 1]["epoch"], epoch);
+  EXPECT_FALSE(history[1].contains("valid"));
+  EXPECT_TRUE(history[2].contains("valid"));
+  EXPECT_TRUE(history[expected.best_epoch - 1]["best"].get<bool>());
+  EXPECT_DOUBLE_EQ(history[expected.best_epoch - 1]["valid"]["ndcg@20"].get<double>(), expected.valid.overall.ndcg_at(20));
 
   // A finished run has nothing to resume, and says so.
   try {

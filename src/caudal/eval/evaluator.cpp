@@ -34,7 +34,7 @@ at::Tensor full_ranks(const at::Tensor& scores_in, const EvalBatch& batch, const
 }  // namespace
 
 RankedTargets rank_targets(SequentialRecommender& model, const Dataset& dataset, Stage stage, const EvalOptions& options,
-                           const c10::Device& device) {
+                           const c10::Device& device, Progress* progress) {
   const bool was_training = model.is_training();
   model.eval();
   torch::NoGradGuard no_grad;
@@ -68,14 +68,15 @@ RankedTargets rank_targets(SequentialRecommender& model, const Dataset& dataset,
       out.targets.push_back(dataset.target(batch.users[i], stage));
       out.ranks.push_back(r[i]);
     }
+    if (progress) progress->advance(static_cast<int64_t>(batch.users.size()));
   }
   if (was_training) model.train();
   return out;
 }
 
 GroupedMetrics evaluate(SequentialRecommender& model, const Dataset& dataset, Stage stage, const EvalOptions& options,
-                        const c10::Device& device) {
-  return group_metrics(rank_targets(model, dataset, stage, options, device), dataset.groups());
+                        const c10::Device& device, Progress* progress) {
+  return group_metrics(rank_targets(model, dataset, stage, options, device, progress), dataset.groups());
 }
 
 }  // namespace caudal

@@ -6,6 +6,7 @@
 
 #include <c10/core/Device.h>
 
+#include "caudal/core/progress.h"
 #include "caudal/data/dataset.h"
 #include "caudal/eval/metrics.h"
 #include "caudal/model/recommender.h"
@@ -28,10 +29,11 @@ struct EvalOptions {
   uint64_t seed = 2024;
 };
 
+// `progress`, when given, is advanced by the users of each evaluation batch.
 RankedTargets rank_targets(SequentialRecommender& model, const Dataset& dataset, Stage stage, const EvalOptions& options,
-                           const c10::Device& device);
+                           const c10::Device& device, Progress* progress = nullptr);
 
 GroupedMetrics evaluate(SequentialRecommender& model, const Dataset& dataset, Stage stage, const EvalOptions& options,
-                        const c10::Device& device);
+                        const c10::Device& device, Progress* progress = nullptr);
 
 }  // namespace caudal

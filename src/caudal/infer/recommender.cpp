@@ -31,7 +31,7 @@ Recommender::Recommender(TrainedRun run, int64_t block_size) : run_(std::move(ru
   run_.model->eval();
 }
 
-std::vector<Recommendation> Recommender::recommend(const std::vector<RecommendRequest>& requests) const {
+std::vector<Recommendation> Recommender::recommend(const std::vector<RecommendRequest>& requests, Progress* progress) const {
   for (size_t i = 0; i < requests.size(); ++i) check_request(requests[i], i, num_items());
   // Blocks of histories of similar length, as the evaluator batches them:
   // a trimmed block is then barely wider than its histories.
@@ -48,6 +48,7 @@ std::vector<Recommendation> Recommender::recommend(const std::vector<RecommendRe
     for (size_t i = begin; i < end; ++i) block.push_back(requests[order[i]]);
     auto results = recommend_block(block.data(), static_cast<int64_t>(block.size()));
     for (size_t i = begin; i < end; ++i) out[order[i]] = std::move(results[i - begin]);
+    if (progress) progress->advance(static_cast<int64_t>(end - begin));
   }
   return out;
 }

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "caudal/core/progress.h"
+
 #include "caudal/run/trained_model.h"
 
 namespace caudal {
@@ -32,7 +34,8 @@ class Recommender {
   // Thread-safe: the model is only read (eval mode, inference mode).
   // Throws caudal::Error naming the request and the field: an empty history,
   // an item id outside 1..num_items, k < 1.
-  std::vector<Recommendation> recommend(const std::vector<RecommendRequest>& requests) const;
+  // `progress`, when given, advances by the requests of each block.
+  std::vector<Recommendation> recommend(const std::vector<RecommendRequest>& requests, Progress* progress = nullptr) const;
 
   const TrainedRun& run() const { return run_; }
   int64_t num_items() const { return run_.dataset.num_items(); }

@@ -31,6 +31,33 @@ void RunDirectory::write_json(const std::string& name, const nlohmann::json& jso
   write_file_atomically(file(name), json.dump(2) + "\n");
 }
 
+std::vector<nlohmann::json> RunDirectory::read_history() const {
+  const std::string path = file("history.jsonl");
+  std::vector<nlohmann::json> records;
+  if (!std::filesystem::exists(path)) return records;
+  const std::string text = read_file(path);
+  size_t start = 0;
+  int64_t line = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    ++line;
+    auto record = nlohmann::json::parse(text.begin() + static_cast<std::ptrdiff_t>(start),
+                                        text.begin() + static_cast<std::ptrdiff_t>(end), nullptr, false);
+    if (record.is_discarded() || !record.is_object() || !record.contains("epoch") || !record["epoch"].is_number_integer())
+      throw input_error(path, line, "not an epoch record (a JSON object with an integer \"epoch\")");
+    records.push_back(std::move(record));
+    start = end + 1;
+  }
+  return records;
+}
+
+void RunDirectory::write_history(const std::vector<nlohmann::json>& records) const {
+  std::string text;
+  for (const auto& r : records) text += r.dump() + "\n";
+  write_file_atomically(file("history.jsonl"), text);
+}
+
 nlohmann::json RunDirectory::read_json(const std::string& name) const {
   const std::string path = file(name);
   if (!std::filesystem::exists(path)) throw Error(path + ": not found (is " + path_ + " a caudal run directory?)");

@@ -1,11 +1,12 @@
 // The run directory (--out DIR): config.json, train.log, model.pt (the best
-// checkpoint), metrics.json, and while training is unfinished resume.pt (the
-// state after the latest epoch). Every file is written atomically, so an
+// checkpoint), history.jsonl (one record per epoch), metrics.json, and while
+// training is unfinished resume.pt (the state after the latest epoch). Every file is written atomically, so an
 // interrupted run never leaves a half-written checkpoint or metrics file.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -60,6 +61,15 @@ class RunDirectory {
   TrainProgress load_resume_state(torch::nn::Module& model, torch::optim::Optimizer& optimizer,
                                   const c10::Device& device) const;
   bool has_resume_state() const;
+
+  // history.jsonl: one JSON object per epoch, oldest first ({"epoch": N,
+  // ...}; the trainer documents the fields). Rewritten whole and atomically
+  // after each epoch, before resume.pt, so it never holds a torn line; a
+  // resumed run drops the records after its resume point (see trainer.cpp).
+  // Reading a run without one gives no records; a damaged line is an error
+  // naming file and line.
+  std::vector<nlohmann::json> read_history() const;
+  void write_history(const std::vector<nlohmann::json>& records) const;
   void remove_resume_state() const;
 
  private:

@@ -26,9 +26,26 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-std::string format_duration(double seconds) {
-  const auto s = static_cast<int64_t>(seconds);
-  return fmt::format("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
+double mean_of(const std::vector<nlohmann::json>& history, const char* field) {
+  double sum = 0;
+  int64_t count = 0;
+  for (const auto& record : history) {
+    if (!record.contains(field)) continue;
+    sum += record[field].get<double>();
+    ++count;
+  }
+  return count ? sum / static_cast<double>(count) : 0;
+}
+
+// Seconds left after `epochs_done` epochs, at the mean pace of the history:
+// the epochs left, each validation left and the final test (about one
+// validation). An upper bound: early stopping can end the run sooner.
+double seconds_left(const std::vector<nlohmann::json>& history, int64_t epochs_done, const TrainConfig& config) {
+  int64_t validations_left = 1;  // the test
+  for (int64_t epoch = epochs_done + 1; epoch <= config.epochs; ++epoch)
+    if (epoch > config.warmup || epoch == config.epochs) ++validations_left;
+  return mean_of(history, "train_seconds") * static_cast<double>(config.epochs - epochs_done) +
+         mean_of(history, "valid_seconds") * static_cast<double>(validations_left);
 }
 
 std::string short_metrics(const MetricValues& m) {
@@ -48,7 +65,7 @@ EpochOptions epoch_options(const TrainConfig& config, const SequentialRecommende
 
 EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher, torch::optim::Optimizer& optimizer,
                             int64_t epoch, const c10::Device& device, std::vector<std::unique_ptr<Method>>& methods,
-                            const EpochOptions& options) {
+                            const EpochOptions& options, Progress* progress) {
   model.train();
   for (auto& method : methods) method->on_epoch(epoch);
   auto rng = make_rng(options.seed, RandomStream::kMethods, static_cast<uint64_t>(epoch));
@@ -59,7 +76,9 @@ EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher,
     sums[slot].second += value;
   };
   int64_t batches = 0;
-  for (const auto& window : batcher.epoch(epoch)) {
+  const auto windows = batcher.epoch(epoch);
+  if (progress) progress->set_total(static_cast<int64_t>(windows.size()));
+  for (const auto& window : windows) {
     const auto batch =
         model.mask_token() != 0 ? masked_item_batch(window, model.mask_token(), options.mask_ratio, mask_rng) : window;
     TrainingStep step{model, window, batch.inputs.to(device), batch.targets.to(device), batch.negatives.to(device),
@@ -89,6 +108,7 @@ EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher,
     add(0, "loss", total.item<double>());
     for (size_t i = 0; i < named.size(); ++i) add(i + 1, named[i].first, named[i].second.item<double>());
     ++batches;
+    if (progress) progress->advance();
   }
   for (auto& [name, value] : sums) value /= static_cast<double>(std::max<int64_t>(batches, 1));
   return sums;
@@ -163,28 +183,46 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
   // A run killed between its early stop and metrics.json has nothing left to train.
   bool stopped_early = progress.since_best >= config.patience;
   const int64_t first_epoch = progress.next_epoch;
+  // The history kept is the one that matches resume.pt: records of epochs
+  // after it (written just before a crash) are dropped and run again.
+  std::vector<nlohmann::json> history;
+  if (control.resume)
+    for (auto& record : run.read_history())
+      if (record["epoch"].get<int64_t>() <= progress.next_epoch) history.push_back(std::move(record));
   for (int64_t epoch = first_epoch; epoch < config.epochs && !stopped_early; ++epoch) {
     if (control.pause_after > 0 && epoch - first_epoch >= control.pause_after) break;
+    const bool validates = epoch + 1 > config.warmup || epoch + 1 == config.epochs;
+    const std::string label = fmt::format("epoch {}/{}", epoch + 1, config.epochs);
+    EpochLosses losses;
     const auto start = Clock::now();
-    const auto losses = setup.run_epoch(epoch);
+    {
+      Progress bar(label, 0, "batches");
+      bar.set_seconds_after(seconds_left(history, epoch + 1, config) + (validates ? mean_of(history, "valid_seconds") : 0));
+      losses = setup.run_epoch(epoch, &bar);
+    }
     const double loss = losses.front().second;
     const double seconds = seconds_since(start);
     progress.train_seconds += seconds;
     if (!std::isfinite(loss))
       throw Error(fmt::format("training diverged: loss is {} at epoch {}; the best checkpoint so far is kept in {}", loss,
                               epoch + 1, run.file("model.pt")));
-    const double eta = (progress.train_seconds / static_cast<double>(epoch + 1)) * static_cast<double>(config.epochs - epoch - 1);
-    std::string parts;
-    if (losses.size() > 2)
-      for (size_t i = 1; i < losses.size(); ++i) parts += fmt::format("{}{} {:.4f}", i > 1 ? ", " : " (", losses[i].first, losses[i].second);
-    log->info("epoch {:>4}/{} loss {:.4f}{} {:.2f}s (ETA at most {})", epoch + 1, config.epochs, loss,
-              parts.empty() ? "" : parts + ")", seconds, format_duration(eta));
-    const bool last = epoch + 1 == config.epochs;
-    if (epoch + 1 > config.warmup || last) {
-      auto valid = evaluate(*model, dataset, Stage::kValid, eval, device);
+    nlohmann::json record = {{"epoch", epoch + 1}, {"train_seconds", seconds}};
+    for (const auto& [name, value] : losses) record["losses"][name] = value;
+    std::string validation;
+    if (validates) {
+      const auto valid_start = Clock::now();
+      GroupedMetrics valid;
+      {
+        Progress bar(label + " validation", dataset.num_users(), "users");
+        bar.set_seconds_after(seconds_left(history, epoch + 1, config));
+        valid = evaluate(*model, dataset, Stage::kValid, eval, device, &bar);
+      }
       const double score = valid.overall.ndcg_at(20);
       const bool improved = score > progress.best_score;
-      log->info("  valid {}{}", short_metrics(valid.overall), improved ? " (best)" : "");
+      record["valid_seconds"] = seconds_since(valid_start);
+      record["valid"] = to_json(valid.overall);
+      record["best"] = improved;
+      validation = fmt::format("  valid {}{}", short_metrics(valid.overall), improved ? " (best)" : "");
       if (improved) {
         progress.best_score = score;
         progress.best_epoch = epoch + 1;
@@ -192,11 +230,22 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
         progress.since_best = 0;
         run.save_checkpoint(*model);
       } else if (++progress.since_best >= config.patience) {
-        log->info("early stop: no better validation NDCG@20 for {} validations", config.patience);
         stopped_early = true;
       }
     }
+    history.push_back(record);
+    std::string parts;
+    if (losses.size() > 2)
+      for (size_t i = 1; i < losses.size(); ++i) parts += fmt::format("{}{} {:.4f}", i > 1 ? ", " : " (", losses[i].first, losses[i].second);
+    log->info("epoch {:>4}/{} loss {:.4f}{} train {:.2f}s{} (ETA at most {})", epoch + 1, config.epochs, loss,
+              parts.empty() ? "" : parts + ")", seconds,
+              validates ? fmt::format(", validation {:.2f}s", record["valid_seconds"].get<double>()) : "",
+              stopped_early ? format_duration(seconds_left(history, config.epochs, config))
+                            : format_duration(seconds_left(history, epoch + 1, config)));
+    if (validates) log->info(validation);
+    if (stopped_early) log->info("early stop: no better validation NDCG@20 for {} validations", config.patience);
     progress.next_epoch = epoch + 1;
+    run.write_history(history);
     run.save_resume_state(*model, setup.optimizer, progress, device);
   }
   result.epochs = progress.next_epoch;
@@ -212,8 +261,14 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
   run.load_checkpoint(*model);
   // A resumed run whose best epoch came before the resume re-validates it
   // (evaluation is deterministic, so the numbers are those logged then).
-  if (control.resume && result.valid.overall.users == 0) result.valid = evaluate(*model, dataset, Stage::kValid, eval, device);
-  result.test = evaluate(*model, dataset, Stage::kTest, eval, device);
+  if (control.resume && result.valid.overall.users == 0) {
+    Progress bar("validation of the best epoch", dataset.num_users(), "users");
+    result.valid = evaluate(*model, dataset, Stage::kValid, eval, device, &bar);
+  }
+  {
+    Progress bar("test", dataset.num_users(), "users");
+    result.test = evaluate(*model, dataset, Stage::kTest, eval, device, &bar);
+  }
   run.write_json("metrics.json", metrics_json(result));
   run.remove_resume_state();
   log->info("best epoch {} of {}, {:.2f}s per training epoch", result.best_epoch, result.epochs, result.seconds_per_epoch);

@@ -12,6 +12,7 @@
 
 #include <torch/optim/adam.h>
 
+#include "caudal/core/progress.h"
 #include "caudal/data/batcher.h"
 #include "caudal/data/dataset.h"
 #include "caudal/eval/metrics.h"
@@ -55,9 +56,11 @@ EpochOptions epoch_options(const TrainConfig& config, const SequentialRecommende
 // One optimisation pass over the training batches of `epoch`, with the
 // methods' losses added. A masked-item model (model.mask_token() != 0) is
 // trained on masked_item_batch(batch, ..., mask_ratio) instead of next items.
+// `progress`, when given, is started with the epoch's batch count and
+// advanced after each batch.
 EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher, torch::optim::Optimizer& optimizer,
                             int64_t epoch, const c10::Device& device, std::vector<std::unique_ptr<Method>>& methods,
-                            const EpochOptions& options);
+                            const EpochOptions& options, Progress* progress = nullptr);
 
 // Everything an epoch needs, built from a config: what train_and_test, the
 // epoch benchmark and the benchmarks share. The model is built from
@@ -66,8 +69,8 @@ EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher,
 struct TrainingSetup {
   TrainingSetup(const TrainConfig& config, const Dataset& dataset, std::vector<std::string> cache_dirs);
 
-  EpochLosses run_epoch(int64_t epoch) {
-    return train_one_epoch(*model, batcher, optimizer, epoch, device, methods, options);
+  EpochLosses run_epoch(int64_t epoch, Progress* progress = nullptr) {
+    return train_one_epoch(*model, batcher, optimizer, epoch, device, methods, options, progress);
   }
 
   c10::Device device;
@@ -80,7 +83,11 @@ struct TrainingSetup {
 };
 
 // Trains, writes config.json, model.pt, resume.pt (removed when training
-// ends), metrics.json and train.log in `run`.
+// ends), history.jsonl, metrics.json and train.log in `run`. A history
+// record: {"epoch": 1-based, "losses": {"loss": total, "rec": ..., each
+// method's loss by name}, "train_seconds", and for a validated epoch
+// "valid_seconds", "valid": overall metrics ({"hr@5": ...}), "best": whether
+// it became the best checkpoint}.
 TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run,
                            const TrainControl& control = {});
 
