@@ -56,9 +56,12 @@ int run_embed(const EmbedRequest& request) {
     table = lexical_item_vectors(texts.text, request.lexical);
   } else if (request.encoder == "endpoint") {
     Progress bar("embedding", static_cast<int64_t>(with_text.size()), "texts");
-    int64_t shown = 0;
+    // The first report counts texts already in the cache too: they are no
+    // work of this run, so the bar starts after them and the rate stays true.
+    int64_t shown = -1, cached = 0;
     table = endpoint_item_vectors(texts.text, with_text, request.endpoint, [&](int64_t done, int64_t total) {
-      bar.set_total(total);
+      if (shown < 0) cached = shown = done;
+      bar.set_total(total - cached);
       bar.advance(done - shown);
       shown = done;
     });

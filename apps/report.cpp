@@ -26,13 +26,24 @@ Command add_report_command(CLI::App& app) {
   cmd->add_flag("--buckets", s->buckets, "md: popularity buckets instead of head/tail groups");
   cmd->add_flag("--overwrite", s->overwrite, "replace an existing --out file");
   return {cmd, [s] {
+            namespace fs = std::filesystem;
+            if (s->format == "md" && (!s->out.empty() || s->overwrite))
+              throw Error("--format md prints to standard output: --out and --overwrite are for html");
             if (s->format == "html") {
+              if (s->buckets) throw Error("--buckets is for --format md (the HTML report shows the buckets anyway)");
               if (s->out.empty()) throw Error("--out: name the HTML file to write (or give --format md)");
-              if (std::filesystem::exists(s->out) && !s->overwrite)
-                throw Error(s->out + " exists; give --overwrite to replace it");
+              if (fs::is_directory(s->out)) throw Error("--out " + s->out + " is a directory; name the HTML file to write");
+              if (fs::exists(s->out) && !s->overwrite) throw Error(s->out + " exists; give --overwrite to replace it");
             }
+            if (s->runs.size() > 10) throw Error("--run: at most 10 runs in one report (their colours would repeat)");
             std::vector<ReportRun> runs;
-            for (const auto& spec : s->runs) runs.push_back(load_report_run(spec));
+            for (const auto& spec : s->runs) {
+              runs.push_back(load_report_run(spec));
+              std::error_code ec;
+              const auto out_dir = fs::weakly_canonical(fs::absolute(s->out).parent_path(), ec);
+              if (s->format == "html" && !ec && fs::equivalent(out_dir, runs.back().path, ec))
+                throw Error("--out " + s->out + " is inside the run directory " + runs.back().path + "; write the report elsewhere");
+            }
             if (s->format == "md") {
               std::cout << markdown_table(runs, s->buckets);
               return 0;

@@ -15,7 +15,8 @@ for u in $(seq 1 40); do echo "$u $(seq -s ' ' $((u % 9 + 1)) $((u % 9 + 8)))"; 
   "$caudal" report --run "$tmp/first=first" --run "$tmp/second=second" --out "$tmp/report.html" >/dev/null ||
   { echo "FAIL: training the runs or writing the report"; exit 1; }
 
-browse() { timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir="$tmp/profile" "$@" \
+browse() { timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --force-color-profile=srgb \
+  --user-data-dir="$tmp/profile" "$@" \
   "file://$tmp/report.html" 2>"$tmp/chromium.err"; }
 browse --dump-dom >"$tmp/dom.html" || { echo "FAIL: chromium --dump-dom"; cat "$tmp/chromium.err"; exit 1; }
 failures=0

@@ -18,6 +18,8 @@
 namespace caudal {
 namespace {
 
+using testing::error_of;
+
 // The vector a healthy server returns for a text: easy to recognise.
 std::vector<float> vector_for(const std::string& text) {
   return {static_cast<float>(text.size()), static_cast<float>(text[0]), 1.0f};
@@ -72,16 +74,6 @@ EndpointOptions fast_options(const FakeEmbeddingServer& server) {
   options.max_retries = 3;
   options.api_key_env = "CAUDAL_TEST_NO_SUCH_KEY";
   return options;
-}
-
-template <typename F>
-std::string error_of(F body) {
-  try {
-    body();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 TEST(Endpoint, EmbedsInTheOrderOfTheInputs) {

@@ -18,6 +18,7 @@
 namespace caudal {
 namespace {
 
+using testing::error_of;
 using testing::TempDir;
 
 // tests/data/prepare holds one log of 14 interactions written in every
@@ -34,16 +35,6 @@ std::string fixture(const std::string& name) { return testing::source_path("test
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 TEST(PrepareFormats, EveryFormatGivesTheSameSequences) {

@@ -81,18 +81,35 @@ TEST(Report, UnfinishedOrDamagedRunsAreClearErrors) {
     load_report_run(run.path());
     ADD_FAILURE() << "no error for a run without metrics";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), run.path() + ": no metrics.json: the run has not finished");
+    EXPECT_EQ(std::string(e.what()), run.path() + ": the run has not finished (no metrics.json)");
   }
   run.write_json("metrics.json", {{"valid", {{"overall", {}}}}});
-  EXPECT_THROW(load_report_run(run.path()), Error);
+  EXPECT_EQ(testing::error_of([&] { load_report_run(run.path()); }),
+            run.file("metrics.json") + ": \"valid.overall\" is not an object");
+  auto metrics = nlohmann::json{{"valid", split(0.5, 0.1)}, {"test", split(0.5, 0.1)}};
+  metrics["test"]["buckets"]["5-9"]["ndcg@10"] = -3;
+  run.write_json("metrics.json", metrics);
+  EXPECT_EQ(testing::error_of([&] { load_report_run(run.path()); }),
+            run.file("metrics.json") + ": \"test.buckets.5-9.ndcg@10\" is not a number in [0, 1]");
+
+  // Histories: a torn line, epochs that do not count up, a loss that is not a number.
   const auto good = make_run(dir, "good", 8, 0.25, true);
-  std::ofstream(good + "/history.jsonl", std::ios::app) << "{\"epoch\": 4, \"losses\"\n";
-  try {
-    load_report_run(good);
-    ADD_FAILURE() << "no error for a damaged history";
-  } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), good + "/history.jsonl:4: not an epoch record (a JSON object with an integer \"epoch\")");
-  }
+  const auto history = RunDirectory::open(good).read_history();
+  auto expect_history_error = [&](const std::string& extra_line, const std::string& message) {
+    RunDirectory::open(good).write_history(history);
+    std::ofstream(good + "/history.jsonl", std::ios::app) << extra_line << "\n";
+    EXPECT_EQ(testing::error_of([&] { load_report_run(good); }), good + "/history.jsonl:4: " + message);
+  };
+  expect_history_error("{\"epoch\": 4, \"losses\"", "not an epoch record (a JSON object with an integer \"epoch\")");
+  expect_history_error("{\"epoch\": 3}", "epoch 3 after epoch 3: epochs must count up from 1");
+  expect_history_error("{\"epoch\": 4, \"losses\": {\"loss\": null}}", "\"losses\": \"loss\" is not a finite number");
+}
+
+TEST(Report, ADirectoryWithAnEqualsSignNeedsNoLabel) {
+  TempDir dir;
+  const auto path = make_run(dir, "lr=0.001", 8, 0.25, false);
+  EXPECT_EQ(load_report_run(path).label, "lr=0.001");
+  EXPECT_EQ(load_report_run(path + "=fast").label, "fast");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 
+#include "caudal/core/error.h"
 #include "caudal/data/dataset.h"
 
 namespace caudal::testing {
@@ -42,6 +43,17 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The message of the caudal::Error that `body` throws; "no error" if none.
+template <typename F>
+std::string error_of(F&& body) {
+  try {
+    body();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
 
 inline std::string source_path(const std::string& relative) { return std::string(CAUDAL_SOURCE_DIR) + "/" + relative; }
 

@@ -1,6 +1,7 @@
 #include "caudal/core/progress.h"
 
 #include <fmt/format.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,17 +16,20 @@ std::string format_duration(double seconds) {
   return fmt::format("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
 }
 
-bool Progress::on_terminal() { return isatty(fileno(stderr)) == 1; }
-
 Progress::Progress(std::string label, int64_t total, std::string unit)
     : label_(std::move(label)),
       unit_(std::move(unit)),
       total_(std::max<int64_t>(total, 1)),
-      terminal_(on_terminal()),
+      terminal_(isatty(fileno(stderr)) == 1),
       start_(Clock::now()),
       last_shown_(start_) {}
 
 Progress::~Progress() { finish(); }
+
+void Progress::set_total(int64_t total) {
+  total_ = std::max<int64_t>(total, 1);
+  done_ = std::min(done_, total_);
+}
 
 void Progress::advance(int64_t count) {
   done_ = std::min(total_, done_ + count);
@@ -50,11 +54,20 @@ void Progress::show() {
   const double left = rate > 0 ? static_cast<double>(total_ - done_) / rate : 0;
   const std::string eta = done_ > 0 ? "ETA " + format_duration(left + seconds_after_) : "ETA --";
   if (terminal_) {
-    constexpr int kWidth = 24;
-    const int filled = static_cast<int>(kWidth * done_ / total_);
-    std::fprintf(stderr, "\r\033[K%s [%s%s] %lld/%lld %s, %.1f/s, %s", label_.c_str(), std::string(filled, '#').c_str(),
-                 std::string(kWidth - filled, '.').c_str(), static_cast<long long>(done_), static_cast<long long>(total_),
-                 unit_.c_str(), rate, eta.c_str());
+    // One terminal row, or the next redraw would clear only the row it wrapped to: the bar goes first, then the rate.
+    winsize size{};
+    const int columns = ioctl(fileno(stderr), TIOCGWINSZ, &size) == 0 && size.ws_col > 0 ? size.ws_col : 80;
+    const std::string count = fmt::format("{}/{} {}", done_, total_, unit_);
+    std::string line = fmt::format("{} {}, {:.1f}/s, {}", label_, count, rate, eta);
+    constexpr int64_t kWidth = 24;
+    if (static_cast<int>(line.size() + kWidth + 3) < columns) {
+      const auto filled = static_cast<size_t>(kWidth * done_ / total_);
+      line = fmt::format("{} [{}{}] {}, {:.1f}/s, {}", label_, std::string(filled, '#'), std::string(kWidth - filled, '.'), count,
+                         rate, eta);
+    } else if (static_cast<int>(line.size()) >= columns) {
+      line = fmt::format("{} {}, {}", label_, count, eta).substr(0, static_cast<size_t>(std::max(columns - 1, 1)));
+    }
+    std::fprintf(stderr, "\r\033[K%s", line.c_str());
     drawn_ = true;
   } else {
     std::fprintf(stderr, "%s: %lld/%lld %s (%.0f%%), %.1f/s, %s\n", label_.c_str(), static_cast<long long>(done_),

@@ -27,12 +27,10 @@ class Progress {
   // whole job, not of this part.
   void set_seconds_after(double seconds) { seconds_after_ = seconds; }
   // For work whose size is known only once it starts.
-  void set_total(int64_t total) { total_ = total > 0 ? total : 1; }
+  void set_total(int64_t total);
   void advance(int64_t count = 1);
   void finish();
 
-  // Whether standard error is a terminal (bars) or not (plain lines).
-  static bool on_terminal();
 
  private:
   void show();
@@ -41,7 +39,8 @@ class Progress {
   std::string label_, unit_;
   int64_t total_, done_ = 0;
   double seconds_after_ = 0;
-  bool terminal_, finished_ = false, drawn_ = false;
+  bool terminal_;  // standard error is a terminal: bars; otherwise plain lines
+  bool finished_ = false, drawn_ = false;
   Clock::time_point start_, last_shown_;
 };
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "caudal/core/error.h"
+#include "caudal/data/format_table.h"
 
 namespace caudal {
 
@@ -73,6 +74,22 @@ bool parse_finite(const std::string& text, Number& value) {
 }
 
 }  // namespace
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string without_gz(const std::string& path) { return ends_with(path, ".gz") ? path.substr(0, path.size() - 3) : path; }
+
+std::string first_nonblank_line(const std::string& path) {
+  LineReader in(path);
+  std::string line;
+  while (in.next(line)) {
+    const size_t start = line.find_first_not_of(" \t");
+    if (start != std::string::npos) return line.substr(start);
+  }
+  return "";
+}
 
 bool parse_finite_number(const std::string& text, double& value) { return parse_finite(text, value); }
 bool parse_finite_number(const std::string& text, long double& value) { return parse_finite(text, value); }

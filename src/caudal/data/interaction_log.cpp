@@ -9,16 +9,11 @@
 #include "caudal/core/error.h"
 #include "caudal/core/line_reader.h"
 #include "caudal/data/delimited.h"
+#include "caudal/data/format_table.h"
 #include "caudal/data/python_literal.h"
 
 namespace caudal {
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-std::string without_gz(const std::string& path) { return ends_with(path, ".gz") ? path.substr(0, path.size() - 3) : path; }
 
 template <typename Number = double>
 Number number_field(const std::string& text, const LineReader& in, int64_t line, const std::string& field) {
@@ -238,40 +233,17 @@ const FormatEntry kFormats[] = {
     {"movielens", LogFormat::movielens, read_movielens},
 };
 
-const FormatEntry& entry(LogFormat format) {
-  for (const auto& e : kFormats)
-    if (e.format == format) return e;
-  throw Error("unknown log format");
-}
-
 }  // namespace
 
-std::string log_format_name(LogFormat format) { return entry(format).name; }
-
-std::vector<std::string> log_format_names() {
-  std::vector<std::string> names;
-  for (const auto& e : kFormats) names.emplace_back(e.name);
-  return names;
-}
-
-LogFormat parse_log_format(const std::string& name) {
-  std::string known;
-  for (const auto& e : kFormats) {
-    if (name == e.name) return e.format;
-    known += (known.empty() ? "" : ", ") + std::string(e.name);
-  }
-  throw Error("--format: unknown format '" + name + "' (known: " + known + ")");
-}
+std::string log_format_name(LogFormat format) { return format_entry(kFormats, format).name; }
+std::vector<std::string> log_format_names() { return format_names(kFormats); }
+LogFormat parse_log_format(const std::string& name) { return parse_format(kFormats, name, "--format"); }
 
 LogFormat guess_log_format(const std::string& path) {
   const std::string name = without_gz(path);
   if (ends_with(name, ".inter")) return LogFormat::recbole;
-  LineReader in(path);
-  std::string first;
-  while (in.next(first) && first.find_first_not_of(" \t") == std::string::npos) {
-  }
-  const size_t start = first.find_first_not_of(" \t");
-  if (start != std::string::npos && first[start] == '{') return LogFormat::amazon;
+  const std::string first = first_nonblank_line(path);
+  if (!first.empty() && first[0] == '{') return LogFormat::amazon;
   if (ends_with(name, ".csv")) return LogFormat::csv;
   if (first.find("::") != std::string::npos) return LogFormat::movielens;
   const auto tabbed = split_fields(first, "\t");
@@ -287,7 +259,7 @@ LogFormat guess_log_format(const std::string& path) {
 
 LogReadReport read_interaction_log(const std::string& path, LogFormat format, const std::function<void(const LogEvent&)>& sink) {
   LineReader in(path);
-  return entry(format).read(in, sink);
+  return format_entry(kFormats, format).read(in, sink);
 }
 
 }  // namespace caudal

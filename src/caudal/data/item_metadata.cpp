@@ -7,14 +7,11 @@
 #include "caudal/core/error.h"
 #include "caudal/core/line_reader.h"
 #include "caudal/data/delimited.h"
+#include "caudal/data/format_table.h"
 #include "caudal/data/python_literal.h"
 
 namespace caudal {
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // Keeps a row when its item survived and has no row yet.
 class RowSink {
@@ -173,11 +170,6 @@ const FormatEntry kFormats[] = {
     {"movielens", ItemFormat::movielens, read_movielens},
 };
 
-const FormatEntry& entry(ItemFormat format) {
-  for (const auto& e : kFormats)
-    if (e.format == format) return e;
-  throw Error("unknown item format");
-}
 
 // One line of a TSV cell: control characters (tabs, line breaks, NUL...) become spaces.
 std::string cell(const std::string& text) {
@@ -199,32 +191,15 @@ void check_columns(const std::vector<std::string>& columns, const std::string& p
 
 }  // namespace
 
-std::string item_format_name(ItemFormat format) { return entry(format).name; }
-
-std::vector<std::string> item_format_names() {
-  std::vector<std::string> names;
-  for (const auto& e : kFormats) names.emplace_back(e.name);
-  return names;
-}
-
-ItemFormat parse_item_format(const std::string& name) {
-  std::string known;
-  for (const auto& e : kFormats) {
-    if (name == e.name) return e.format;
-    known += (known.empty() ? "" : ", ") + std::string(e.name);
-  }
-  throw Error("--items-format: unknown format '" + name + "' (known: " + known + ")");
-}
+std::string item_format_name(ItemFormat format) { return format_entry(kFormats, format).name; }
+std::vector<std::string> item_format_names() { return format_names(kFormats); }
+ItemFormat parse_item_format(const std::string& name) { return parse_format(kFormats, name, "--items-format"); }
 
 ItemFormat guess_item_format(const std::string& path) {
-  const std::string name = ends_with(path, ".gz") ? path.substr(0, path.size() - 3) : path;
+  const std::string name = without_gz(path);
   if (ends_with(name, ".item")) return ItemFormat::recbole;
-  LineReader in(path);
-  std::string first;
-  while (in.next(first) && first.find_first_not_of(" \t") == std::string::npos) {
-  }
-  const size_t start = first.find_first_not_of(" \t");
-  if (start != std::string::npos && first[start] == '{') return ItemFormat::amazon;
+  const std::string first = first_nonblank_line(path);
+  if (!first.empty() && first[0] == '{') return ItemFormat::amazon;
   if (first.find("::") != std::string::npos) return ItemFormat::movielens;
   if (ends_with(name, ".csv") || ends_with(name, ".tsv")) return ItemFormat::table;
   throw Error(path + ": cannot tell the item file's format from its name and first line; give --items-format "
@@ -236,7 +211,7 @@ ItemMetadata read_item_metadata(const std::string& path, ItemFormat format,
   ItemMetadata out;
   RowSink sink(out, item_ids, num_items);
   LineReader in(path);
-  entry(format).read(in, out, sink);
+  format_entry(kFormats, format).read(in, out, sink);
   check_columns(out.columns, path);
   if (out.items_found == 0)
     throw Error(path + ": none of its " + std::to_string(out.rows_read) + " item rows names an item of the data (read as " +

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <map>
+#include <cmath>
 #include <set>
 
 #include "caudal/core/error.h"
@@ -26,16 +26,46 @@ const std::pair<const char*, const char*> kGroups[] = {{"overall", "overall"},  
                                                        {"tail_user", "tail users"}};
 const char* const kMetrics[] = {"hr@5", "hr@10", "hr@20", "ndcg@5", "ndcg@10", "ndcg@20"};
 
+// NaN when the run has no such group or metric (load_report_run checked the
+// types): shown as "-" and left out of charts, never as a zero.
 double metric(const nlohmann::json& split, const std::string& group, const std::string& name) {
   const auto* g = &split;
   if (group.rfind("bucket:", 0) == 0) {
-    if (!split.contains("buckets") || !split["buckets"].contains(group.substr(7))) return 0;
+    if (!split.contains("buckets") || !split["buckets"].contains(group.substr(7))) return std::nan("");
     g = &split["buckets"][group.substr(7)];
   } else {
-    if (!split.contains(group)) return 0;
+    if (!split.contains(group)) return std::nan("");
     g = &split[group];
   }
-  return g->contains(name) ? (*g)[name].get<double>() : 0;
+  return g->contains(name) ? (*g)[name].get<double>() : std::nan("");
+}
+
+std::string number(double value) { return std::isnan(value) ? "-" : fmt::format("{:.4f}", value); }
+
+// Checks what the report reads: metric values in [0, 1], whole epochs.
+void check_metrics(const nlohmann::json& metrics, const std::string& path) {
+  if (!metrics.is_object()) throw Error(path + ": not a JSON object");
+  for (const char* split : {"valid", "test"}) {
+    if (!metrics.contains(split) || !metrics[split].is_object() || !metrics[split].contains("overall"))
+      throw Error(path + ": no \"" + split + "\" metrics with an \"overall\" group");
+    std::vector<std::pair<std::string, const nlohmann::json*>> groups;
+    for (const auto& [name, group] : metrics[split].items())
+      if (name == "buckets" && group.is_object()) {
+        for (const auto& [bucket, values] : group.items()) groups.emplace_back("buckets." + bucket, &values);
+      } else {
+        groups.emplace_back(name, &group);
+      }
+    for (const auto& [name, group] : groups) {
+      if (!group->is_object()) throw Error(path + ": \"" + split + "." + name + "\" is not an object");
+      for (const auto& [key, value] : group->items())
+        if (!value.is_number() || !(value.get<double>() >= 0 && value.get<double>() <= 1))
+          throw Error(path + ": \"" + split + "." + name + "." + key + "\" is not a number in [0, 1]");
+    }
+  }
+  for (const char* key : {"best_epoch", "epochs"})
+    if (metrics.contains(key) && !metrics[key].is_number_integer()) throw Error(path + ": \"" + key + "\" is not a whole number");
+  if (metrics.contains("seconds_per_epoch") && !metrics["seconds_per_epoch"].is_number())
+    throw Error(path + ": \"seconds_per_epoch\" is not a number");
 }
 
 std::string method_of(const ReportRun& run) {
@@ -143,7 +173,6 @@ std::string epoch_charts(const std::vector<ReportRun>& runs) {
 
 std::string group_charts(const std::vector<ReportRun>& runs) {
   BarChartSpec spec;
-  std::vector<std::string> colours;
   for (size_t r = 0; r < runs.size(); ++r) spec.series.push_back(runs[r].label), spec.colours.push_back(colour_of(r));
   for (const auto& [key, label] : kGroups) spec.groups.push_back(label);
   std::string out = "<div class=\"grid\">\n";
@@ -163,8 +192,10 @@ std::string group_charts(const std::vector<ReportRun>& runs) {
   std::vector<ChartSeries> series;
   for (size_t r = 0; r < runs.size(); ++r) {
     ChartSeries s{runs[r].label, colour_of(r), {}, "", std::nullopt};
-    for (size_t b = 0; b < buckets.size(); ++b)
-      s.points.emplace_back(static_cast<double>(b), metric(runs[r].metrics["test"], "bucket:" + buckets[b], "ndcg@10"));
+    for (size_t b = 0; b < buckets.size(); ++b) {
+      const double value = metric(runs[r].metrics["test"], "bucket:" + buckets[b], "ndcg@10");
+      if (!std::isnan(value)) s.points.emplace_back(static_cast<double>(b), value);
+    }
     series.push_back(std::move(s));
   }
   out += line_chart({"chart-buckets", "Test NDCG@10 by item popularity", "training interactions of the target item", "NDCG@10",
@@ -186,7 +217,7 @@ std::string metrics_table(const std::vector<ReportRun>& runs, const char* split)
     std::vector<double> best;
     for (const char* name : kMetrics) {
       double top = 0;
-      for (const auto& run : runs) top = std::max(top, metric(run.metrics[split], key, name));
+      for (const auto& run : runs) top = std::fmax(top, metric(run.metrics[split], key, name));
       best.push_back(top);
     }
     for (size_t r = 0; r < runs.size(); ++r) {
@@ -195,7 +226,7 @@ std::string metrics_table(const std::vector<ReportRun>& runs, const char* split)
                          escape_html(runs[r].label));
       for (size_t m = 0; m < std::size(kMetrics); ++m) {
         const double v = metric(runs[r].metrics[split], key, kMetrics[m]);
-        out += fmt::format("<td{}>{:.4f}</td>", runs.size() > 1 && v == best[m] && v > 0 ? " class=\"best\"" : "", v);
+        out += fmt::format("<td{}>{}</td>", runs.size() > 1 && v == best[m] && v > 0 ? " class=\"best\"" : "", number(v));
       }
       out += "</tr>\n";
     }
@@ -242,24 +273,21 @@ std::string config_table(const std::vector<ReportRun>& runs) {
 
 ReportRun load_report_run(const std::string& spec) {
   ReportRun run;
-  const auto eq = spec.find('=');
+  // DIR=LABEL, split at the last '=' unless the whole spec is a directory
+  // (sweeps name runs "lr=0.001").
+  const auto eq = std::filesystem::is_directory(spec) ? std::string::npos : spec.rfind('=');
   run.path = spec.substr(0, eq);
   while (run.path.size() > 1 && run.path.back() == '/') run.path.pop_back();
   run.label = eq == std::string::npos ? std::filesystem::path(run.path).filename().string() : spec.substr(eq + 1);
   if (run.label.empty()) run.label = run.path;
   const auto dir = RunDirectory::open(run.path);
+  if (dir.has_resume_state() || !std::filesystem::exists(dir.file("metrics.json")))
+    throw Error(run.path + ": the run has not finished (no metrics.json" +
+                std::string(dir.has_resume_state() ? "; continue it with `caudal resume --run " + run.path + "`)" : ")"));
   run.config = dir.read_json("config.json");
-  if (std::filesystem::exists(dir.file("metrics.json"))) {
-    run.metrics = dir.read_json("metrics.json");
-  } else if (std::filesystem::exists(dir.file("eval.json"))) {
-    run.metrics = dir.read_json("eval.json");
-  } else {
-    throw Error(run.path + ": no metrics.json: the run has not finished" +
-                std::string(dir.has_resume_state() ? " (continue it with `caudal resume --run " + run.path + "`)" : ""));
-  }
-  for (const char* split : {"valid", "test"})
-    if (!run.metrics.contains(split) || !run.metrics[split].is_object() || !run.metrics[split].contains("overall"))
-      throw Error(dir.file("metrics.json") + ": no \"" + split + "\" metrics with an \"overall\" group");
+  if (!run.config.is_object()) throw Error(dir.file("config.json") + ": not a JSON object");
+  run.metrics = dir.read_json("metrics.json");
+  check_metrics(run.metrics, dir.file("metrics.json"));
   run.history = dir.read_history();
   return run;
 }
@@ -294,9 +322,11 @@ std::string markdown_table(const std::vector<ReportRun>& runs, bool buckets) {
   for (size_t c = 0; c < columns.size(); ++c) out += "---|";
   out += "---|\n";
   for (const auto& run : runs) {
-    out += "| " + run.label + " |";
-    for (const auto& [key, label] : columns)
-      out += fmt::format(" {:.4f} / {:.4f} |", metric(run.metrics["test"], key, "hr@10"), metric(run.metrics["test"], key, "ndcg@10"));
+    std::string label;
+    for (char c : run.label) label += c == '|' ? std::string("\\|") : c == '\n' || c == '\r' ? std::string(" ") : std::string(1, c);
+    out += "| " + label + " |";
+    for (const auto& [key, name] : columns)
+      out += " " + number(metric(run.metrics["test"], key, "hr@10")) + " / " + number(metric(run.metrics["test"], key, "ndcg@10")) + " |";
     out += fmt::format(" {} |\n", run.metrics.value("best_epoch", -1));
   }
   return out;

@@ -16,13 +16,14 @@ namespace caudal {
 struct ReportRun {
   std::string path, label;
   nlohmann::json config;                // config.json
-  nlohmann::json metrics;               // metrics.json, or an eval's eval.json
+  nlohmann::json metrics;               // metrics.json
   std::vector<nlohmann::json> history;  // history.jsonl; empty for runs trained before it existed
 };
 
-// `spec` is DIR or DIR=LABEL (the label defaults to the directory's name).
-// Throws caudal::Error naming the file when the run has no metrics (not
-// finished) or a file is damaged.
+// `spec` is DIR or DIR=LABEL (the label defaults to the directory's name;
+// split at the last '=' unless the whole spec is a directory). Throws
+// caudal::Error naming the file and field when the run has not finished, a
+// file is damaged, or a metric is not a number in [0, 1].
 ReportRun load_report_run(const std::string& spec);
 
 // The page, with generated_at (e.g. "2026-12-02 22:30") in its header.

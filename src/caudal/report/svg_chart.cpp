@@ -14,16 +14,24 @@ constexpr double kLeft = 60, kRight = 16, kTop = 34, kBottom = 48;
 constexpr double kPlotWidth = kWidth - kLeft - kRight, kPlotHeight = kHeight - kTop - kBottom;
 
 // Round tick values (1, 2 or 5 times a power of ten) covering [lo, hi].
-std::vector<double> nice_ticks(double& lo, double& hi, int wanted = 5) {
+// `min_step`: 1 for whole numbers such as epochs. Counted, not stepped to
+// the end, so that a step below the spacing of doubles cannot loop forever.
+std::vector<double> nice_ticks(double& lo, double& hi, int wanted = 5, double min_step = 0) {
   if (!(hi > lo)) hi = lo + (lo == 0 ? 1 : std::abs(lo) * 0.1);
   const double raw = (hi - lo) / wanted;
   const double power = std::pow(10.0, std::floor(std::log10(raw)));
   const double fraction = raw / power;
-  const double step = (fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10) * power;
+  const double step = std::max(min_step, (fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10) * power);
+  if (!std::isfinite(step) || step <= 0 || !std::isfinite(lo) || !std::isfinite(hi)) return {lo, hi};
   lo = std::floor(lo / step) * step;
   hi = std::ceil(hi / step - 1e-9) * step;
+  const auto count = static_cast<int64_t>(std::llround((hi - lo) / step));
+  if (count < 1 || count > 50) return {lo, hi};
   std::vector<double> ticks;
-  for (double t = lo; t <= hi + step * 1e-6; t += step) ticks.push_back(std::abs(t) < step * 1e-9 ? 0 : t);
+  for (int64_t k = 0; k <= count; ++k) {
+    const double t = lo + static_cast<double>(k) * step;
+    ticks.push_back(std::abs(t) < step * 1e-9 ? 0 : t);  // no "-0" or "1e-17" labels
+  }
   return ticks;
 }
 
@@ -73,7 +81,7 @@ std::string line_chart(const LineChartSpec& spec, const std::vector<ChartSeries>
       y_lo = std::min(y_lo, y), y_hi = std::max(y_hi, y);
     }
   std::string out = open_svg(spec.id, spec.title);
-  if (!std::isfinite(x_lo)) {
+  if (!std::isfinite(x_lo) || !std::isfinite(y_hi - y_lo) || !std::isfinite(x_hi - x_lo)) {
     out += fmt::format("<text class=\"empty\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">no data</text>\n</svg>\n",
                        kWidth / 2, kHeight / 2);
     return out;
@@ -92,7 +100,7 @@ std::string line_chart(const LineChartSpec& spec, const std::vector<ChartSeries>
                          kTop + kPlotHeight + 16, escape_html(spec.x_categories[i]));
   } else {
     double lo = x_lo, hi = x_hi;
-    for (double t : nice_ticks(lo, hi, 6))
+    for (double t : nice_ticks(lo, hi, 6, 1))
       if (t >= x_lo - 1e-9 && t <= x_hi + 1e-9)
         out += fmt::format("<text class=\"tick\" x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", px(t),
                            kTop + kPlotHeight + 16, tick_text(t));
@@ -122,7 +130,7 @@ std::string bar_chart(const BarChartSpec& spec, const std::vector<std::vector<do
   std::string out = open_svg(spec.id, spec.title);
   double lo = 0, hi = 0;
   for (const auto& group : values)
-    for (double v : group) hi = std::max(hi, v);
+    for (double v : group) hi = std::fmax(hi, v);
   const auto ticks = nice_ticks(lo, hi);
   out += y_axis(ticks, lo, hi, spec.y_label);
   const double cluster = kPlotWidth / static_cast<double>(std::max<size_t>(spec.groups.size(), 1));
@@ -131,6 +139,7 @@ std::string bar_chart(const BarChartSpec& spec, const std::vector<std::vector<do
     const double x0 = kLeft + cluster * static_cast<double>(g) + cluster * 0.1;
     for (size_t s = 0; s < spec.series.size(); ++s) {
       const double v = values[g][s];
+      if (std::isnan(v)) continue;  // the run has no such group
       const double top = kTop + kPlotHeight * (1 - (v - lo) / (hi - lo));
       out += fmt::format("<rect class=\"bar\" x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\"><title>{}, {}: {:.4f}</title></rect>",
                          x0 + bar * static_cast<double>(s), top, bar * 0.92, kTop + kPlotHeight - top, spec.colours[s],

@@ -6,6 +6,7 @@
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
+#include <cmath>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -46,6 +47,24 @@ std::vector<nlohmann::json> RunDirectory::read_history() const {
                                         text.begin() + static_cast<std::ptrdiff_t>(end), nullptr, false);
     if (record.is_discarded() || !record.is_object() || !record.contains("epoch") || !record["epoch"].is_number_integer())
       throw input_error(path, line, "not an epoch record (a JSON object with an integer \"epoch\")");
+    const int64_t previous = records.empty() ? 0 : records.back()["epoch"].get<int64_t>();
+    if (record["epoch"].get<int64_t>() <= previous)
+      throw input_error(path, line, "epoch " + record["epoch"].dump() + " after epoch " + std::to_string(previous) +
+                                        ": epochs must count up from 1");
+    // Every number a reader (the ETA, the report) takes from a record.
+    auto check_numbers = [&](const nlohmann::json& value, const std::string& field) {
+      for (const auto& [key, number] : value.items())
+        if (!number.is_number() || !std::isfinite(number.get<double>()))
+          throw input_error(path, line, "\"" + field + "\": \"" + key + "\" is not a finite number");
+    };
+    for (const char* field : {"losses", "valid"})
+      if (record.contains(field)) {
+        if (!record[field].is_object()) throw input_error(path, line, std::string("\"") + field + "\" is not an object");
+        check_numbers(record[field], field);
+      }
+    check_numbers(nlohmann::json::object({{"train_seconds", record.value("train_seconds", nlohmann::json(0.0))},
+                                          {"valid_seconds", record.value("valid_seconds", nlohmann::json(0.0))}}),
+                  "seconds");
     records.push_back(std::move(record));
     start = end + 1;
   }

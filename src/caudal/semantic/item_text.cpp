@@ -8,14 +8,11 @@
 #include "caudal/core/error.h"
 #include "caudal/core/line_reader.h"
 #include "caudal/data/delimited.h"
+#include "caudal/data/format_table.h"
 #include "caudal/data/prepare.h"
 
 namespace caudal {
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 int64_t parse_item_id(const std::string& text, const std::string& path, int64_t line) {
   int64_t id = 0;

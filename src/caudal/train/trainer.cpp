@@ -237,11 +237,15 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
     std::string parts;
     if (losses.size() > 2)
       for (size_t i = 1; i < losses.size(); ++i) parts += fmt::format("{}{} {:.4f}", i > 1 ? ", " : " (", losses[i].first, losses[i].second);
-    log->info("epoch {:>4}/{} loss {:.4f}{} train {:.2f}s{} (ETA at most {})", epoch + 1, config.epochs, loss,
+    // An upper bound once a validation has been timed (early stopping can
+    // only shorten the run); during a warmup the validations are not counted.
+    const int64_t done = stopped_early ? config.epochs : epoch + 1;
+    const bool validation_timed = mean_of(history, "valid_seconds") > 0;
+    log->info("epoch {:>4}/{} loss {:.4f}{} train {:.2f}s{} (ETA {}{})", epoch + 1, config.epochs, loss,
               parts.empty() ? "" : parts + ")", seconds,
               validates ? fmt::format(", validation {:.2f}s", record["valid_seconds"].get<double>()) : "",
-              stopped_early ? format_duration(seconds_left(history, config.epochs, config))
-                            : format_duration(seconds_left(history, epoch + 1, config)));
+              validation_timed ? "at most " : "", format_duration(seconds_left(history, done, config)) +
+                                                      (validation_timed ? "" : " + validations, not timed yet"));
     if (validates) log->info(validation);
     if (stopped_early) log->info("early stop: no better validation NDCG@20 for {} validations", config.patience);
     progress.next_epoch = epoch + 1;
