@@ -39,9 +39,10 @@ Command add_report_command(CLI::App& app) {
             std::vector<ReportRun> runs;
             for (const auto& spec : s->runs) {
               runs.push_back(load_report_run(spec));
+              if (s->format != "html") continue;
               std::error_code ec;
               const auto out_dir = fs::weakly_canonical(fs::absolute(s->out).parent_path(), ec);
-              if (s->format == "html" && !ec && fs::equivalent(out_dir, runs.back().path, ec))
+              if (!ec && fs::equivalent(out_dir, runs.back().path, ec))
                 throw Error("--out " + s->out + " is inside the run directory " + runs.back().path + "; write the report elsewhere");
             }
             if (s->format == "md") {

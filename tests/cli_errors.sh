@@ -129,5 +129,12 @@ else
   echo "FAIL: ml-100k prepare -> embed -> content-knn"; failures=$((failures + 1))
 fi
 
+# Reports: the Markdown table on standard output; the HTML never inside a run.
+"$caudal" report --run "$tmp/sampled=sampled" --format md >"$tmp/table.md" 2>&1 && grep -q "^| sampled | 1.0000 / " "$tmp/table.md" &&
+  echo "ok: report --format md" || { echo "FAIL: report --format md"; cat "$tmp/table.md"; failures=$((failures + 1)); }
+expect_error "is inside the run directory" "$caudal" report --run "$tmp/sampled" --out "$tmp/sampled/report.html"
+mkdir -p "$tmp/unfinished" && cp "$tmp/sampled/config.json" "$tmp/unfinished/"
+expect_error "unfinished: the run has not finished (no metrics.json)" "$caudal" report --run "$tmp/unfinished" --out "$tmp/r.html"
+
 [ $failures -eq 0 ] && echo "all CLI error cases passed" || echo "$failures CLI error case(s) failed"
 exit $((failures > 0))
