@@ -7,9 +7,12 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include "caudal/core/atomic_file.h"
+#include "caudal/core/error.h"
 #include "caudal/core/log.h"
 #include "caudal/core/threads.h"
 #include "caudal/semantic/item_text.h"
@@ -27,9 +30,12 @@ struct EpochBench {
   std::string work_dir;  // TADA's candidate cache lives here (computed once, reused)
   std::string json_out;  // optional: results as JSON
   bool padded = false;
+  std::string profile;   // optional: a Chrome trace of the timed epochs (every operator, forward and backward)
 };
 
 int run_epoch_benchmark(const EpochBench& bench) {
+  if (!bench.profile.empty() && split_list(bench.models).size() * split_list(bench.variants).size() != 1)
+    throw Error("--profile traces one cell: give one backbone in --models and one variant in --variants");
   set_compute_threads(bench.base.threads);
   make_logger("");
   Dataset dataset(load_sequences(bench.base.data));
@@ -37,7 +43,7 @@ int run_epoch_benchmark(const EpochBench& bench) {
   nlohmann::json results = nlohmann::json::array();
   std::cout << fmt::format("{} users, {} items, {} thread(s), {} timed epoch(s) per cell\n", dataset.num_users(),
                            dataset.num_items(), bench.base.threads, bench.epochs);
-  std::cout << fmt::format("{:<10} {:<13} {:>8} {:>12}\n", "backbone", "variant", "batches", "s/epoch");
+  std::cout << fmt::format("{:<10} {:<13} {:>9} {:>12}\n", "backbone", "variant", "batches", "s/epoch");
   for (const auto& model_name : split_list(bench.models)) {
     for (const auto& variant : split_list(bench.variants)) {
       TrainConfig config = bench.base;
@@ -46,11 +52,14 @@ int run_epoch_benchmark(const EpochBench& bench) {
       std::replace(config.methods.list.begin(), config.methods.list.end(), '+', ',');
       if (bench.padded) config.batching = Batching::kPadded;
       TrainingSetup setup(config, dataset, {work.path()});
+      std::unique_ptr<torch::autograd::profiler::RecordProfile> profiler;
+      if (!bench.profile.empty()) profiler = std::make_unique<torch::autograd::profiler::RecordProfile>(bench.profile);
       const auto start = std::chrono::steady_clock::now();
       for (int e = 0; e < bench.epochs; ++e) setup.run_epoch(e);
+      profiler.reset();
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / bench.epochs;
-      const char* batches = setup.trim ? "trimmed" : "padded";
-      std::cout << fmt::format("{:<10} {:<13} {:>8} {:>12.2f}\n", model_name, variant, batches, seconds) << std::flush;
+      const auto batches = batching_name(setup.batching);
+      std::cout << fmt::format("{:<10} {:<13} {:>9} {:>12.2f}\n", model_name, variant, batches, seconds) << std::flush;
       results.push_back({{"backbone", model_name}, {"variant", variant}, {"batches", batches}, {"seconds_per_epoch", seconds}});
     }
   }
@@ -78,15 +87,18 @@ Command add_bench_epoch_command(CLI::App& app) {
   }
   if (methods.size() > 1) s->variants += "," + all;
   auto* cmd = app.add_subcommand("bench-epoch", "seconds per training epoch of every backbone, plain and with each method");
-  auto options = add_config_options(*cmd, s->base, {"data", "hidden", "semantic", "threads", "device"});
+  auto options = add_config_options(*cmd, s->base, {"data", "hidden", "semantic", "threads", "device", "batching"});
   options.at("data")->required();
   cmd->add_option("--models", s->models, "backbones, comma-separated")->capture_default_str();
   cmd->add_option("--variants", s->variants, "plain or method lists ('+' joins methods), comma-separated")
       ->capture_default_str();
   cmd->add_option("--epochs", s->epochs, "timed epochs per cell")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_flag("--padded", s->padded, "pad every batch to max_len (default: as train's --batching auto)");
+  cmd->add_flag("--padded", s->padded, "the same as --batching padded");
   cmd->add_option("--work", s->work_dir, "directory for TADA's candidate cache")->required();
   cmd->add_option("--json", s->json_out, "also write the results here");
+  cmd->add_option("--profile", s->profile,
+                  "write a Chrome trace (chrome://tracing, Perfetto) of the timed epochs; one cell only, "
+                  "and the profiler's own cost inflates the times");
   return {cmd, [s] { return run_epoch_benchmark(*s); }};
 }
 

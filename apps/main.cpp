@@ -5,10 +5,12 @@
 #include <iostream>
 
 #include "caudal/core/error.h"
+#include "caudal/core/memory.h"
 #include "command.h"
 
 int main(int argc, char** argv) {
   using namespace caudal;
+  keep_freed_memory();
   CLI::App app{"caudal: long-tail sequential recommendation (SASRec and friends, TADA, FAERec)"};
   app.require_subcommand(1);
   const std::vector<Command> commands = {

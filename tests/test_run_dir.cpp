@@ -158,21 +158,29 @@ TEST(RunDirectory, OldTrimFieldMapsToBatching) {
   EXPECT_EQ(train_config_from_json({{"loss", ""}}, "config.json").loss, LossChoice::kAuto);
 }
 
-TEST(Batching, AutoPadsForTadaOnlyAndFullWindowBackbonesAlwaysPad) {
+TEST(Batching, AutoIsRandomForTadaAndFullWindowBackbonesAlwaysPad) {
   TrainConfig config;
   config.backbone.hidden = 8;
   auto sasrec = build_model(config, 20);
-  EXPECT_TRUE(uses_bucketed_batches(config, sasrec->backbone()));
+  EXPECT_EQ(resolve_batching(config, sasrec->backbone()), Batching::kBucketed);
   config.methods.list = "tada";
-  EXPECT_FALSE(uses_bucketed_batches(config, sasrec->backbone()));
+  EXPECT_EQ(resolve_batching(config, sasrec->backbone()), Batching::kRandom);
   config.batching = Batching::kBucketed;
-  EXPECT_TRUE(uses_bucketed_batches(config, sasrec->backbone()));
+  EXPECT_EQ(resolve_batching(config, sasrec->backbone()), Batching::kBucketed);
+  // The official padding states exist only in padded batches.
+  config.methods.tada.mix_padding_states = true;
+  EXPECT_THROW(resolve_batching(config, sasrec->backbone()), Error);
+  config.batching = Batching::kAuto;
+  EXPECT_EQ(resolve_batching(config, sasrec->backbone()), Batching::kPadded);
   config.methods.list = "";
   config.batching = Batching::kPadded;
-  EXPECT_FALSE(uses_bucketed_batches(config, sasrec->backbone()));
+  EXPECT_EQ(resolve_batching(config, sasrec->backbone()), Batching::kPadded);
+  config.batching = Batching::kRandom;
+  EXPECT_EQ(resolve_batching(config, sasrec->backbone()), Batching::kRandom);
+  EXPECT_EQ(batching_name(Batching::kRandom), "random");
   config.backbone.name = "fmlprec";
   config.batching = Batching::kBucketed;
-  EXPECT_FALSE(uses_bucketed_batches(config, build_model(config, 20)->backbone()));
+  EXPECT_EQ(resolve_batching(config, build_model(config, 20)->backbone()), Batching::kPadded);
 }
 
 // --padding-row random: the official code's padding vector, drawn like an
@@ -183,9 +191,11 @@ TEST(Batching, RandomPaddingRowIsNeverTrainedAndPadsEveryBatch) {
   config.backbone.name = "gru4rec";
   config.padding_row = PaddingRow::kRandom;
   auto model = build_model(config, 20);
-  EXPECT_FALSE(uses_bucketed_batches(config, model->backbone()));
+  EXPECT_EQ(resolve_batching(config, model->backbone()), Batching::kPadded);
   config.batching = Batching::kBucketed;
-  EXPECT_THROW(uses_bucketed_batches(config, model->backbone()), Error);
+  EXPECT_THROW(resolve_batching(config, model->backbone()), Error);
+  config.batching = Batching::kRandom;
+  EXPECT_THROW(resolve_batching(config, model->backbone()), Error);
   const auto row = model->items().output_table()[0].clone();
   EXPECT_GT(row.abs().sum().item<double>(), 0.0);
   auto ids = at::tensor(std::vector<int64_t>{0, 0, 3, 5, 0, 1, 2, 4}, at::kLong).view({2, 4});

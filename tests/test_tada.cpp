@@ -320,6 +320,7 @@ namespace {
 // batch width (trimmed == padded); the official behaviour
 // (mix_padding_states) mixes in whatever the encoder left there, so a padded
 // batch gives other cross-mix losses. Self-mix never involves padding.
+// Encoding in length groups (random batching) changes nothing either.
 TEST(TadaMixing, ZeroPaddingStatesMakeLossesWidthIndependent) {
   std::vector<std::vector<int64_t>> seqs;
   for (int64_t u = 0; u < 10; ++u) {
@@ -340,7 +341,7 @@ TEST(TadaMixing, ZeroPaddingStatesMakeLossesWidthIndependent) {
   prep.candidates = cooccurrence_sets(recent_training_parts(ds, 40), ds.groups().is_head_item, ds.num_items());
   std::vector<int64_t> users(10);
   std::iota(users.begin(), users.end(), 0);
-  auto losses_of = [&](bool trim, bool padding_states) {
+  auto losses_of = [&](bool trim, bool padding_states, bool length_groups) {
     TrainBatcher batcher(ds, BatchOptions{40, 10, trim}, 1);
     auto negative_rng = make_rng(1, RandomStream::kNegatives, 0);
     auto batch = batcher.make_batch(users, negative_rng);
@@ -349,16 +350,21 @@ TEST(TadaMixing, ZeroPaddingStatesMakeLossesWidthIndependent) {
     options.mix_padding_states = padding_states;
     Tada tada(prep, ds.groups().is_head_item, options, trim);
     auto rng = make_rng(1, RandomStream::kMethods, 0);
-    TrainingStep step{*model, batch, batch.inputs, batch.targets, batch.negatives, model->encode(batch.inputs),
+    TrainingStep step{*model, batch, batch.inputs, batch.targets, batch.negatives, at::Tensor(),
                       model->items().output(batch.targets), model->items().output(batch.negatives), rng,
-                      c10::Device(c10::kCPU)};
+                      c10::Device(c10::kCPU), length_groups};
+    step.hidden = step.encode(batch.inputs);
     std::map<std::string, double> out;
     for (auto& [name, value] : tada.losses(step)) out[name] = value.item<double>();
     return out;
   };
-  auto trimmed = losses_of(true, false), padded = losses_of(false, false), official = losses_of(false, true);
+  auto trimmed = losses_of(true, false, false), padded = losses_of(false, false, false),
+       official = losses_of(false, true, false), grouped = losses_of(true, false, true);
   ASSERT_EQ(trimmed.size(), 3u);
-  for (const auto& [name, value] : trimmed) EXPECT_NEAR(padded[name], value, 1e-5) << name;
+  for (const auto& [name, value] : trimmed) {
+    EXPECT_NEAR(padded[name], value, 1e-5) << name;
+    EXPECT_NEAR(grouped[name], value, 1e-5) << name;
+  }
   EXPECT_NEAR(official["tada_self"], padded["tada_self"], 1e-5);
   EXPECT_GT(std::abs(official["tada_cross_tail"] - padded["tada_cross_tail"]) +
                 std::abs(official["tada_cross_head"] - padded["tada_cross_head"]),

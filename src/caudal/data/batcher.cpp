@@ -79,7 +79,8 @@ std::vector<TrainBatch> TrainBatcher::epoch(int64_t epoch) const {
   // Users of 3 items have no training position (only validation and test).
   users.erase(std::remove_if(users.begin(), users.end(), [&](int64_t u) { return window_length(u) == 0; }), users.end());
   std::shuffle(users.begin(), users.end(), order_rng);
-  if (options_.trim) {
+  const bool bucket = options_.trim && options_.bucket;
+  if (bucket) {
     // The shuffle above is the random tie-break among users of equal length.
     std::stable_sort(users.begin(), users.end(),
                      [&](int64_t a, int64_t b) { return window_length(a) < window_length(b); });
@@ -89,7 +90,7 @@ std::vector<TrainBatch> TrainBatcher::epoch(int64_t epoch) const {
     const size_t end = std::min(users.size(), start + static_cast<size_t>(options_.batch_size));
     chunks.emplace_back(users.begin() + start, users.begin() + end);
   }
-  if (options_.trim) std::shuffle(chunks.begin(), chunks.end(), order_rng);
+  if (bucket) std::shuffle(chunks.begin(), chunks.end(), order_rng);
   std::vector<TrainBatch> batches;
   batches.reserve(chunks.size());
   for (const auto& chunk : chunks) batches.push_back(make_batch(chunk, negative_rng));

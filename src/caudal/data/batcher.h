@@ -2,11 +2,12 @@
 // epoch, and evaluation batches. Sequences are left-padded with 0 so the
 // newest item is always in the last column.
 //
-// Trimming: with `trim`, a batch is only as wide as its longest window, and
-// users are bucketed by length (sorted by length with a random tie-break,
-// cut into batches, batch order shuffled) so little padding remains. Because
-// padding never influences real positions (see Backbone), a trimmed batch
-// gives the same outputs and loss as the same batch padded to max_len.
+// Trimming: with `trim`, a batch is only as wide as its longest window; with
+// `bucket` too, users are bucketed by length (sorted by length with a random
+// tie-break, cut into batches, batch order shuffled) so little padding
+// remains. Because padding never influences real positions (see Backbone), a
+// trimmed batch gives the same outputs and loss as the same batch padded to
+// max_len.
 #pragma once
 
 #include <cstdint>
@@ -36,7 +37,8 @@ struct EvalBatch {
 struct BatchOptions {
   int64_t max_len = 50;
   int64_t batch_size = 256;
-  bool trim = true;  // cut each batch to its longest window and bucket by length
+  bool trim = true;    // cut each batch to its longest window
+  bool bucket = true;  // batches of users of similar length (only with trim)
 };
 
 // Draws items a user never interacted with (anywhere in the sequence), uniformly.

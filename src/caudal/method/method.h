@@ -15,6 +15,7 @@
 #include <c10/core/Device.h>
 
 #include "caudal/data/batcher.h"
+#include "caudal/model/length_groups.h"
 #include "caudal/model/recommender.h"
 
 namespace caudal {
@@ -31,6 +32,14 @@ struct TrainingStep {
   at::Tensor target_vectors, negative_vectors;  // model.items().output(targets / negatives)
   std::mt19937_64& rng;     // this epoch's stream for the method's random choices
   c10::Device device;
+  bool length_groups = false;  // the batches are random: encode in trimmed length groups
+
+  // model.encode(ids) at real positions (at padded ones: 0 in length groups,
+  // the model's own states otherwise): how a method encodes extra views of
+  // the batch ([B', T'] left-padded ids) at the batching's cost.
+  at::Tensor encode(const at::Tensor& ids) const {
+    return length_groups ? encode_in_length_groups(model, ids) : model.encode(ids);
+  }
 };
 
 using NamedLosses = std::vector<std::pair<std::string, at::Tensor>>;

@@ -105,10 +105,14 @@ std::vector<Option> config_options(TrainConfig& c) {
       {"device", "--device", "cpu or cuda[:N]", G::kTraining, &c.device},
       between({"head_ratio", "--head-ratio", "share of head items and users", G::kTraining, &c.head_ratio}, 0.01, 0.99),
       {"batching", "--batching",
-       "auto (padded for a method that mixes batch rows, bucketed otherwise), bucketed (trimmed, similar lengths "
-       "together: fast) or padded (random users, padded to max_len, as the official code)",
+       "auto (random for a method that mixes batch rows, bucketed otherwise), bucketed (similar lengths together, "
+       "trimmed: fast), random (random users, encoded in trimmed groups of similar length: the results of padded "
+       "at about the bucketed cost) or padded (random users, padded to max_len, as the official code)",
        G::kTraining,
-       choice(c.batching, {{"auto", Batching::kAuto}, {"bucketed", Batching::kBucketed}, {"padded", Batching::kPadded}})},
+       choice(c.batching, {{"auto", Batching::kAuto},
+                           {"bucketed", Batching::kBucketed},
+                           {"random", Batching::kRandom},
+                           {"padded", Batching::kPadded}})},
       {"padding_row", "--padding-row",
        "padding vector of the ID embedding: zero, or random (never trained, as the official code; pads batches)",
        G::kTraining, choice(c.padding_row, {{"zero", PaddingRow::kZero}, {"random", PaddingRow::kRandom}})},
@@ -243,20 +247,36 @@ TrainConfig train_config_from_json(const nlohmann::json& j, const std::string& s
 EvalOptions evaluation_options(const TrainConfig& config, const Backbone& backbone) {
   EvalOptions eval = config.eval;
   eval.max_len = config.backbone.max_len;
-  eval.trim = uses_bucketed_batches(config, backbone);
+  eval.trim = resolve_batching(config, backbone) != Batching::kPadded;
   eval.seed = config.seed;
   return eval;
 }
 
-bool uses_bucketed_batches(const TrainConfig& config, const Backbone& backbone) {
+std::string batching_name(Batching batching) {
+  TrainConfig config;  // the names live in one table, the option's
+  config.batching = batching;
+  return to_json(config)["batching"].get<std::string>();
+}
+
+Batching resolve_batching(const TrainConfig& config, const Backbone& backbone) {
+  const auto chosen = config.batching;
+  auto refuse = [&](const std::string& why) {
+    if (chosen == Batching::kBucketed || chosen == Batching::kRandom)
+      throw Error(std::string("--batching ") + (chosen == Batching::kBucketed ? "bucketed" : "random") + " " + why);
+  };
   if (config.padding_row == PaddingRow::kRandom) {
     // Trimming would change how many padding vectors a backbone reads.
-    if (config.batching == Batching::kBucketed) throw Error("--batching bucketed needs --padding-row zero");
-    return false;
+    refuse("needs --padding-row zero");
+    return Batching::kPadded;
   }
-  if (backbone.needs_full_window() || config.batching == Batching::kPadded) return false;
-  if (config.batching == Batching::kBucketed) return true;
-  return !methods_mix_batch_rows(config.methods);
+  if (backbone.needs_full_window()) return Batching::kPadded;
+  if (config.methods.tada.mix_padding_states && methods_mix_batch_rows(config.methods)) {
+    // The states at padded positions exist only in a batch padded to max_len.
+    refuse("cannot keep the states at padded positions that --tada-mix-padding-states mixes; use --batching padded");
+    return Batching::kPadded;
+  }
+  if (chosen != Batching::kAuto) return chosen;
+  return methods_mix_batch_rows(config.methods) ? Batching::kRandom : Batching::kBucketed;
 }
 
 }  // namespace caudal

@@ -24,11 +24,16 @@ namespace caudal {
 
 // Training batches: bucketed (users of similar length together, each batch
 // cut to its longest window: fast, and the same per-batch results as
-// padding), padded (random users, padded to max_len, as the official code),
-// or auto: padded when a method mixes the rows of a batch (TADA; random
-// partners train measurably better, docs/results.md), bucketed otherwise.
-// Backbones that need the whole window (FMLP-Rec) are always padded.
-enum class Batching { kAuto, kBucketed, kPadded };
+// padding), random (random users, each batch encoded in trimmed groups of
+// similar length, model/length_groups.h: the same results as padded at
+// about the bucketed cost), padded (random users, padded to max_len, as the
+// official code), or auto: random when a method mixes the rows of a batch
+// (TADA; random partners train measurably better, docs/results.md), or
+// padded when it mixes the states at padded positions
+// (--tada-mix-padding-states), bucketed otherwise. Backbones that need the
+// whole window (FMLP-Rec's circular filter) or read a random padding row are
+// always padded.
+enum class Batching { kAuto, kBucketed, kRandom, kPadded };
 
 // The padding row of the ID embedding: zero (default), or random: drawn like
 // an item's and never trained, as in the official code. Backbones that read
@@ -114,8 +119,11 @@ nlohmann::json to_json(const TrainConfig& config);
 TrainConfig train_config_from_json(const nlohmann::json& json, const std::string& source);
 
 // The batching config.batching resolves to for this backbone and these
-// methods: true for trimmed, length-bucketed batches (see Batching).
-bool uses_bucketed_batches(const TrainConfig& config, const Backbone& backbone);
+// methods: bucketed, random or padded (see Batching); throws caudal::Error
+// for a choice they cannot take.
+Batching resolve_batching(const TrainConfig& config, const Backbone& backbone);
+// Its name as --batching and config.json spell it.
+std::string batching_name(Batching batching);
 
 // config.eval completed with what the rest of the config implies: the
 // window (max_len), the batching of the training (trim) and the seed.

@@ -54,8 +54,9 @@ std::string short_metrics(const MetricValues& m) {
 
 }  // namespace
 
-EpochOptions epoch_options(const TrainConfig& config, const SequentialRecommender& model) {
+EpochOptions epoch_options(const TrainConfig& config, const SequentialRecommender& model, Batching batching) {
   EpochOptions options;
+  options.length_groups = batching == Batching::kRandom;
   options.seed = config.seed;
   options.mask_ratio = config.mask_ratio;
   const bool softmax = config.loss == LossChoice::kAuto ? model.mask_token() != 0 : config.loss == LossChoice::kCe;
@@ -82,8 +83,8 @@ EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher,
     const auto batch =
         model.mask_token() != 0 ? masked_item_batch(window, model.mask_token(), options.mask_ratio, mask_rng) : window;
     TrainingStep step{model, window, batch.inputs.to(device), batch.targets.to(device), batch.negatives.to(device),
-                      at::Tensor(), at::Tensor(), at::Tensor(), rng, device};
-    step.hidden = model.encode(step.inputs);
+                      at::Tensor(), at::Tensor(), at::Tensor(), rng, device, options.length_groups};
+    step.hidden = step.encode(step.inputs);
     step.target_vectors = model.items().output(step.targets);
     step.negative_vectors = model.items().output(step.negatives);
     at::Tensor rec;
@@ -126,11 +127,14 @@ std::shared_ptr<SequentialRecommender> on_device(std::shared_ptr<SequentialRecom
 TrainingSetup::TrainingSetup(const TrainConfig& config, const Dataset& dataset, std::vector<std::string> cache_dirs)
     : device(parse_device(config.device)),
       model(on_device(build_model(config, dataset.num_items()), device)),
-      trim(uses_bucketed_batches(config, model->backbone())),
-      options(epoch_options(config, *model)),
+      batching(resolve_batching(config, model->backbone())),
+      options(epoch_options(config, *model, batching)),
       methods(make_methods(config.methods, MethodContext{dataset, *model, config.backbone.max_len, config.mask_ratio,
-                                                         trim, std::move(cache_dirs)})),
-      batcher(dataset, BatchOptions{config.backbone.max_len, config.batch, trim}, config.seed),
+                                                         batching != Batching::kPadded, std::move(cache_dirs)})),
+      batcher(dataset,
+              BatchOptions{config.backbone.max_len, config.batch, batching != Batching::kPadded,
+                           batching == Batching::kBucketed},
+              config.seed),
       optimizer(model->parameters(), torch::optim::AdamOptions(config.lr)) {}
 
 TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run,
@@ -152,10 +156,9 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
   TrainingSetup setup(config, dataset, cache_dirs);
   auto& model = setup.model;
   const auto device = setup.device;
-  const bool trim = setup.trim;
   TrainConfig effective = config;  // config.json records the loss and batching actually used
   effective.loss = setup.options.loss == RecLoss::kSoftmax ? LossChoice::kCe : LossChoice::kBce;
-  effective.batching = trim ? Batching::kBucketed : Batching::kPadded;
+  effective.batching = setup.batching;
   run.write_json("config.json", to_json(effective));
 
   if (init_run) {
@@ -169,7 +172,7 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
   if (!config.methods.list.empty()) log->info("method {}", config.methods.list);
   log->info("model {}: hidden {}, layers {}, heads {}, max_len {}, dropout {}/{}; {} batches", config.backbone.name,
             config.backbone.hidden, config.backbone.layers, config.backbone.heads, config.backbone.max_len,
-            config.backbone.dropout, config.backbone.attn_dropout, trim ? "trimmed" : "padded");
+            config.backbone.dropout, config.backbone.attn_dropout, batching_name(setup.batching));
 
   TrainResult result;
   TrainProgress progress;

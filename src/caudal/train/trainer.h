@@ -47,11 +47,12 @@ struct EpochOptions {
   uint64_t seed = 2024;     // seeds the methods' random streams and the masking
   double mask_ratio = 0.2;  // see TrainConfig
   RecLoss loss = RecLoss::kSampledBce;
+  bool length_groups = false;  // encode each batch in trimmed length groups (Batching::kRandom)
 };
 
 // The epoch options of a config for a model: config.loss, or the model's
 // usual loss when it is auto.
-EpochOptions epoch_options(const TrainConfig& config, const SequentialRecommender& model);
+EpochOptions epoch_options(const TrainConfig& config, const SequentialRecommender& model, Batching batching);
 
 // One optimisation pass over the training batches of `epoch`, with the
 // methods' losses added. A masked-item model (model.mask_token() != 0) is
@@ -75,7 +76,7 @@ struct TrainingSetup {
 
   c10::Device device;
   std::shared_ptr<SequentialRecommender> model;
-  bool trim;  // trimmed, length-bucketed batches (uses_bucketed_batches)
+  Batching batching;  // resolved: bucketed, random or padded
   EpochOptions options;
   std::vector<std::unique_ptr<Method>> methods;
   TrainBatcher batcher;

@@ -138,7 +138,7 @@ NamedLosses Tada::losses(TrainingStep& step) {
   auto& items = step.model.items();
 
   // Both views in one pass through the encoder.
-  auto both = step.model.encode(at::cat({views.view1, views.view2}).to(device));
+  auto both = step.encode(at::cat({views.view1, views.view2}).to(device));
   auto h1 = both.narrow(0, 0, rows), h2 = both.narrow(0, rows, rows);
   auto view_targets = views.targets.to(device), view_negatives = views.negatives.to(device);
   auto view_mask = view_targets.gt(0);

@@ -1,0 +1,36 @@
+// Encoding a batch of random users at about the cost of a length-bucketed one.
+//
+// A batch of random users is as wide as its longest window (on Beauty nearly
+// always max_len, while the mean window is about 7 items), so encoding it
+// whole spends most of the work on padding. Here its rows are sorted by
+// length, cut into a few groups, and each group is encoded trimmed to its own
+// longest row; the states are put back in the batch's row order. By the
+// Backbone contract (unless needs_full_window(), or a padding row that is
+// read), padding never reaches a real position, so at real positions this is
+// what encoding the whole padded batch gives (tests/test_length_groups.cpp),
+// while the batch keeps its random composition, which TADA's mixing needs
+// (docs/results.md: random partners train better than length-bucketed ones).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+namespace caudal {
+
+class SequentialRecommender;
+
+// Ends of the groups (exclusive row offsets, the last is lengths.size()) that
+// split rows of ascending `sorted_lengths` into consecutive groups with the
+// least total of (overhead + rows x longest length) per group: the padded
+// positions a group encodes, plus a fixed cost per group (operator launches)
+// in the same unit. Groups only break where the length changes.
+std::vector<int64_t> length_group_ends(const std::vector<int64_t>& sorted_lengths, int64_t overhead);
+
+// ids [N, W] int64, left-padded with 0 -> [N, W, d]: model.encode(ids) at
+// real positions, computed group by group (length_group_ends), and 0 at
+// padded positions.
+at::Tensor encode_in_length_groups(SequentialRecommender& model, const at::Tensor& ids);
+
+}  // namespace caudal
