@@ -4,6 +4,7 @@
 #include <torch/optim/adam.h>
 
 #include <cmath>
+#include <limits>
 
 #include "caudal/method/faerec/faerec.h"
 #include "caudal/method/faerec/fusion.h"
@@ -65,6 +66,31 @@ TEST(FaerecFusion, FusedInputAndScoringTables) {
   FusedItems official(semantic_table(10, 8), 4, 0.0, FaerecScoring::kOfficial);
   EXPECT_TRUE(at::equal(official.output(ids), official.id_vectors(ids)));
   EXPECT_FALSE(at::allclose(official.output(ids), at::embedding(official.output_table(), ids)));
+}
+
+// semantic_vectors runs the adapter's first layer once per distinct item:
+// the same vectors and gradients as the whole adapter on every occurrence,
+// and in training the same dropout draws.
+TEST(FaerecFusion, SemanticVectorsEqualTheAdapterOnEveryOccurrence) {
+  auto fused = std::make_shared<FusedItems>(semantic_table(12, 8), 4, 0.2, FaerecScoring::kConsistent);
+  fused->train();
+  auto adapter = fused->named_children()["adapter"]->as<torch::nn::Sequential>();
+  const auto ids = at::tensor({0, 0, 3, 5, 3, 0, 5, 12, 3, 7, 1, 3}, at::kLong).view({3, 4});
+  auto run = [&](bool per_item) {
+    fused->zero_grad();
+    torch::manual_seed(11);
+    auto out = per_item ? fused->semantic_vectors(ids) : adapter->forward(at::embedding(fused->semantic_table(), ids));
+    (out * at::arange(out.numel(), out.options()).view(out.sizes())).sum().backward();
+    std::vector<at::Tensor> grads;
+    for (const auto& p : adapter->parameters()) grads.push_back(p.grad().clone());
+    return std::make_pair(out.detach(), grads);
+  };
+  const auto [per_item, per_item_grads] = run(true);
+  const auto [whole, whole_grads] = run(false);
+  ASSERT_EQ(per_item.sizes(), (at::IntArrayRef{3, 4, 4}));
+  EXPECT_TRUE(at::allclose(per_item, whole, 1e-5, 1e-6)) << (per_item - whole).abs().max().item<double>();
+  for (size_t i = 0; i < whole_grads.size(); ++i)
+    EXPECT_TRUE(at::allclose(per_item_grads[i], whole_grads[i], 1e-4, 1e-5)) << "parameter " << i;
 }
 
 TEST(FaerecFusion, IdEmbeddingsStartAsThePcaOfTheSemanticTable) {
@@ -158,6 +184,35 @@ TEST(FaerecLosses, DuplicateOccurrencesAreNotNegatives) {
   // Without the duplicate, every column counts.
   const double distinct = (ce(0, {0, 1, 2}) + ce(1, {0, 1, 2}) + ce(2, {0, 1, 2})) / 3;
   EXPECT_NEAR(item_alignment_loss(u, v, at::tensor({5, 6, 7}, at::kLong), 1.0).item<double>(), distinct, 1e-5);
+}
+
+// The loss by its definition, through autograd: the reference for the
+// hand-written backward, which must give the same value and gradients.
+at::Tensor item_alignment_by_definition(const at::Tensor& u, const at::Tensor& v, const at::Tensor& items, double tau) {
+  auto normalise = [](const at::Tensor& x) { return x / x.norm(2, -1, true).clamp_min(1e-12); };
+  auto logits = at::matmul(normalise(u), normalise(v).t()) / tau;
+  const int64_t n = u.size(0);
+  auto duplicates = items.unsqueeze(0).eq(items.unsqueeze(1)).logical_and(at::eye(n, at::kBool).logical_not());
+  logits = logits.masked_fill(duplicates, -std::numeric_limits<double>::infinity());
+  return at::cross_entropy_loss(logits, at::arange(n, at::kLong));
+}
+
+TEST(FaerecLosses, HandWrittenAlignmentEqualsTheDefinitionWithGradients) {
+  // 700 tokens over 150 items: many duplicates.
+  auto generator = at::detail::createCPUGenerator(3);
+  auto u0 = at::randn({700, 8}, generator), v0 = at::randn({700, 8}, generator);
+  auto items = at::randint(1, 151, {700}, generator, at::kLong);
+  auto run = [&](bool hand_written) {
+    auto u = u0.clone().requires_grad_(), v = v0.clone().requires_grad_();
+    auto loss = hand_written ? item_alignment_loss(u, v, items, 0.05) : item_alignment_by_definition(u, v, items, 0.05);
+    (loss * 3.0).backward();  // a non-unit upstream gradient
+    return std::make_tuple(loss.item<double>(), u.grad(), v.grad());
+  };
+  const auto [written, written_du, written_dv] = run(true);
+  const auto [reference, reference_du, reference_dv] = run(false);
+  EXPECT_NEAR(written, reference, 1e-5 * reference);
+  EXPECT_TRUE(at::allclose(written_du, reference_du, 1e-4, 1e-6)) << (written_du - reference_du).abs().max().item<double>();
+  EXPECT_TRUE(at::allclose(written_dv, reference_dv, 1e-4, 1e-6)) << (written_dv - reference_dv).abs().max().item<double>();
 }
 
 TEST(FaerecLosses, ChunkedAlignmentEqualsTheWholeWhenOneChunkFits) {

@@ -1,6 +1,7 @@
 #include "caudal/method/faerec/faerec.h"
 
 #include <ATen/ATen.h>
+#include <torch/csrc/autograd/custom_function.h>
 
 #include <cmath>
 #include <limits>
@@ -16,14 +17,49 @@ std::pair<double, double> curriculum_weights(int64_t epoch, const FaerecOptions&
   return {item, 1.0 - item};
 }
 
+namespace {
+
+// Item-level InfoNCE: logits_ij = u_i . v_j (u already scaled by 1/tau),
+// columns of other occurrences of row i's item left out; loss = mean_i
+// (logsumexp_j logits_ij - logits_ii). Written by hand because autograd
+// through the plain formulation (the logits, a duplicate mask, an identity,
+// log-probabilities, the gradient of each) makes about 15 passes over N x N
+// numbers; here the logits become the softmax P in place, and since
+// d loss / d logits = (P - I) / N, backward is two matrix products:
+// grad u = (P v - v) / N, grad v = (P^T u - u) / N.
+class ItemInfoNce : public torch::autograd::Function<ItemInfoNce> {
+ public:
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& u, const at::Tensor& v,
+                            const at::Tensor& items) {
+    const int64_t n = u.size(0);
+    auto own = (u * v).sum(1);
+    auto logits = at::mm(u, v.t());
+    logits.masked_fill_(items.unsqueeze(1).eq(items.unsqueeze(0)), -std::numeric_limits<double>::infinity());
+    // The row's own column, masked above with its duplicates, comes back.
+    const auto diagonal = at::arange(n, items.options()).unsqueeze(1);
+    logits.scatter_(1, diagonal, own.unsqueeze(1));
+    const auto log_sum_exp = at::logsumexp(logits, 1);
+    auto softmax = logits.sub_(log_sum_exp.unsqueeze(1)).exp_();  // left-out columns: exp(-inf) = 0
+    ctx->save_for_backward({u, v});
+    ctx->saved_data["softmax"] = softmax;
+    return (log_sum_exp - own).mean();
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const auto &u = saved[0], &v = saved[1];
+    const auto softmax = ctx->saved_data["softmax"].toTensor();
+    const auto scale = grad_outputs[0] / static_cast<double>(u.size(0));
+    return {(at::mm(softmax, v) - v) * scale, (at::mm(softmax.t(), u) - u) * scale, at::Tensor()};
+  }
+};
+
+}  // namespace
+
 at::Tensor item_alignment_loss(const at::Tensor& u, const at::Tensor& v, const at::Tensor& items, double tau) {
   auto normalise = [](const at::Tensor& x) { return x / x.norm(2, -1, true).clamp_min(1e-12); };
-  auto logits = at::matmul(normalise(u), normalise(v).t()) / tau;
-  const int64_t n = u.size(0);
-  auto same_item = items.unsqueeze(0).eq(items.unsqueeze(1));
-  auto duplicates = same_item.logical_and(at::eye(n, same_item.options()).logical_not());
-  logits = logits.masked_fill(duplicates, -std::numeric_limits<double>::infinity());
-  return at::cross_entropy_loss(logits, at::arange(n, items.options()));
+  return ItemInfoNce::apply(normalise(u) / tau, normalise(v), items);
 }
 
 at::Tensor chunked_item_alignment_loss(const at::Tensor& u, const at::Tensor& v, const at::Tensor& items, double tau,

@@ -37,7 +37,19 @@ FusedItems::FusedItems(const torch::Tensor& semantic, int64_t hidden, double dro
 }
 
 torch::Tensor FusedItems::semantic_vectors(const torch::Tensor& ids) {
-  return adapter_->forward(at::embedding(semantic_, ids));
+  // The adapter's first layer and GELU depend on the item alone (its dropout
+  // comes after them), so they run once per distinct item of `ids`, not once
+  // per occurrence: a batch repeats popular items and padding many times, and
+  // this layer (D x D/2) was FAERec's largest cost after the alignment.
+  // Dropout and the last layer still act per occurrence, drawing what they drew.
+  const auto [distinct, occurrence] = at::_unique(ids.flatten(), /*sorted=*/true, /*return_inverse=*/true);
+  auto first = adapter_->ptr(1)->as<nn::GELU>()->forward(
+      adapter_->ptr(0)->as<nn::Linear>()->forward(at::embedding(semantic_, distinct)));
+  auto per_occurrence = first.index_select(0, occurrence);
+  auto out = adapter_->ptr(3)->as<nn::Linear>()->forward(adapter_->ptr(2)->as<nn::Dropout>()->forward(per_occurrence));
+  auto shape = ids.sizes().vec();
+  shape.push_back(out.size(-1));
+  return out.view(shape);
 }
 
 torch::Tensor FusedItems::gate(const torch::Tensor& id_branch, const torch::Tensor& semantic_branch) {
