@@ -290,6 +290,25 @@ TEST(EndToEnd, PausedAndResumedTrainingEqualsAnUninterruptedOne) {
   }
 }
 
+// --eval-every 2 after a warmup of 2 over 7 epochs: validation after epochs
+// 4 and 6, and after the last.
+TEST(EndToEnd, ValidatesEveryNEpochsAfterTheWarmupAndAfterTheLast) {
+  set_compute_threads(1);
+  make_logger("");
+  auto ds = cyclic_walks(60, 20, 3);
+  auto config = small_run();
+  config.epochs = 7;
+  config.warmup = 2;
+  config.eval_every = 2;
+  TempDir dir;
+  auto run = RunDirectory::create(dir.file("run"));
+  train_and_test(config, ds, run);
+  std::vector<int64_t> validated;
+  for (const auto& record : run.read_history())
+    if (record.contains("valid")) validated.push_back(record["epoch"].get<int64_t>());
+  EXPECT_EQ(validated, (std::vector<int64_t>{4, 6, 7}));
+}
+
 TEST(EndToEnd, DamagedResumeStateIsAClearError) {
   set_compute_threads(1);
   make_logger("");

@@ -106,5 +106,22 @@ TEST(Evaluator, TrimmedAndPaddedEvaluationAgree) {
   EXPECT_EQ(ranks_by_user(a, 60), ranks_by_user(b, 60));
 }
 
+// A batch of 300 users is scored in blocks of rows (the last one partial):
+// every user gets the rank that a batch of one gives.
+TEST(Evaluator, ScoringInBlocksOfRowsKeepsEveryRank) {
+  auto ds = testing::dataset_from(testing::stepped_walks(300, 40, 3, 17, 7, 3));
+  TrainConfig config;
+  config.backbone.hidden = 16;
+  config.backbone.max_len = 12;
+  auto model = build_model(config, ds.num_items());
+  EvalOptions whole, single;
+  whole.max_len = single.max_len = 12;
+  whole.batch_size = 300;
+  single.batch_size = 1;
+  auto a = rank_targets(*model, ds, Stage::kTest, whole, at::kCPU);
+  auto b = rank_targets(*model, ds, Stage::kTest, single, at::kCPU);
+  EXPECT_EQ(ranks_by_user(a, 300), ranks_by_user(b, 300));
+}
+
 }  // namespace
 }  // namespace caudal

@@ -118,7 +118,7 @@ TEST(RunDirectory, ConfigRoundTripAndTypeErrors) {
       {{{"hidden", 0}}, "field 'hidden' must be greater than 0, got 0"},
       {{{"seed", -1}}, "field 'seed' must be a non-negative whole number"},
       {{{"dropout", 1.5}}, "field 'dropout' must be in [0, 0.99], got 1.5"},
-      {{{"batching", "sorted"}}, "field 'batching' must be one of auto, bucketed, padded, got \"sorted\""},
+      {{{"batching", "sorted"}}, "field 'batching' must be one of auto, bucketed, random, padded, got \"sorted\""},
       {{{"sampled_eval", 1}}, "field 'sampled_eval' must be true or false"},
       {{{"method", "mixup"}}, "unknown --method 'mixup'"},
       {{{"model", "transformer"}}, "unknown --model 'transformer'"},

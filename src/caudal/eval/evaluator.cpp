@@ -1,6 +1,8 @@
 #include "caudal/eval/evaluator.h"
 
 #include <ATen/ATen.h>
+
+#include <algorithm>
 #include <torch/nn/module.h>
 
 #include <limits>
@@ -16,19 +18,27 @@ at::Tensor long_tensor(std::vector<int64_t>& values) {
   return at::from_blob(values.data(), {static_cast<int64_t>(values.size())}, at::kLong).clone();
 }
 
+constexpr int64_t kScoreRows = 128;
+
 // Full ranking of one batch: rank = number of items scored strictly higher
 // than the target, history and padding excluded.
-at::Tensor full_ranks(const at::Tensor& scores_in, const EvalBatch& batch, const Dataset& dataset, Stage stage,
-                      bool history_score_zero) {
+// Rows [begin, begin + rows) of the batch.
+at::Tensor full_ranks(const at::Tensor& scores_in, const EvalBatch& batch, int64_t begin, int64_t rows,
+                      const Dataset& dataset, Stage stage, bool history_score_zero) {
   auto scores = scores_in;
-  auto targets = batch.targets.to(scores.device());
+  auto targets = batch.targets.narrow(0, begin, rows).to(scores.device());
   auto target_scores = scores.gather(1, targets.unsqueeze(1));  // the model's own score of the target
   std::vector<ItemSpan> histories;
-  for (const int64_t user : batch.users)
+  for (int64_t r = begin; r < begin + rows; ++r) {
+    const int64_t user = batch.users[r];
     histories.push_back(ItemSpan{dataset.sequence(user).data(), dataset.history_length(user, stage)});
+  }
   mask_items(scores, histories, history_score_zero ? 0.0 : -std::numeric_limits<double>::infinity());
   if (history_score_zero) target_scores = scores.gather(1, targets.unsqueeze(1));
-  return scores.gt(target_scores).sum(1);
+  // In place, as 1.0 / 0.0 in the scores' own type, and summed there: a bool
+  // comparison summed as int64 first copies it into a [B, num_items] int64
+  // tensor (15% of a Beauty validation). Exact: counts stay far below 2^24.
+  return scores.gt_(target_scores).sum(1).to(at::kLong);
 }
 
 }  // namespace
@@ -59,7 +69,15 @@ RankedTargets rank_targets(SequentialRecommender& model, const Dataset& dataset,
       auto scores = (model.items().output(ids) * hidden.unsqueeze(1)).sum(-1);
       ranks = scores.narrow(1, 1, options.sampled_negatives).gt(scores.narrow(1, 0, 1)).sum(1);
     } else {
-      ranks = full_ranks(model.score_all(hidden), batch, dataset, stage, options.history_score_zero);
+      // Scored in blocks of rows whose [rows, num_items] scores stay in
+      // cache through masking and counting (the encoder prefers the whole batch).
+      std::vector<at::Tensor> parts;
+      for (int64_t begin = 0; begin < hidden.size(0); begin += kScoreRows) {
+        const int64_t rows = std::min(kScoreRows, hidden.size(0) - begin);
+        parts.push_back(full_ranks(model.score_all(hidden.narrow(0, begin, rows)), batch, begin, rows, dataset, stage,
+                                   options.history_score_zero));
+      }
+      ranks = at::cat(parts);
     }
     auto ranks_cpu = ranks.to(at::kCPU).contiguous();
     const auto* r = ranks_cpu.data_ptr<int64_t>();

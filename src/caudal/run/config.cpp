@@ -96,6 +96,8 @@ std::vector<Option> config_options(TrainConfig& c) {
               0.99),
       positive({"epochs", "--epochs", "most training epochs", G::kTraining, &c.epochs}),
       non_negative({"warmup", "--warmup", "epochs before validation starts", G::kTraining, &c.warmup}),
+      positive({"eval_every", "--eval-every", "validate every N epochs after the warmup (and after the last epoch)",
+                G::kTraining, &c.eval_every}),
       positive({"patience", "--patience", "validations without improvement before stopping", G::kTraining, &c.patience}),
       {"seed", "--seed", "fixes every random choice of the run", G::kTraining, &c.seed},
       positive({"threads", "--threads", "compute threads (1 is fastest for these models on a CPU)", G::kTraining,

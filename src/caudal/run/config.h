@@ -51,6 +51,7 @@ struct TrainConfig {
   BackboneConfig backbone;
   int64_t epochs = 200;
   int64_t warmup = 0;     // epochs before validation starts (the official code's star_test)
+  int64_t eval_every = 1;  // validate every N epochs after the warmup (and after the last epoch)
   int64_t patience = 10;  // validations without a better NDCG@20 before stopping
   uint64_t seed = 2024;
   int threads = 1;

@@ -37,13 +37,19 @@ double mean_of(const std::vector<nlohmann::json>& history, const char* field) {
   return count ? sum / static_cast<double>(count) : 0;
 }
 
+// Whether training validates after `epoch` (1-based): every eval_every
+// epochs after the warmup, and after the last.
+bool validates_after(int64_t epoch, const TrainConfig& config) {
+  return epoch == config.epochs || (epoch > config.warmup && (epoch - config.warmup) % config.eval_every == 0);
+}
+
 // Seconds left after `epochs_done` epochs, at the mean pace of the history:
 // the epochs left, each validation left and the final test (about one
 // validation). An upper bound: early stopping can end the run sooner.
 double seconds_left(const std::vector<nlohmann::json>& history, int64_t epochs_done, const TrainConfig& config) {
   int64_t validations_left = 1;  // the test
   for (int64_t epoch = epochs_done + 1; epoch <= config.epochs; ++epoch)
-    if (epoch > config.warmup || epoch == config.epochs) ++validations_left;
+    if (validates_after(epoch, config)) ++validations_left;
   return mean_of(history, "train_seconds") * static_cast<double>(config.epochs - epochs_done) +
          mean_of(history, "valid_seconds") * static_cast<double>(validations_left);
 }
@@ -194,7 +200,7 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
       if (record["epoch"].get<int64_t>() <= progress.next_epoch) history.push_back(std::move(record));
   for (int64_t epoch = first_epoch; epoch < config.epochs && !stopped_early; ++epoch) {
     if (control.pause_after > 0 && epoch - first_epoch >= control.pause_after) break;
-    const bool validates = epoch + 1 > config.warmup || epoch + 1 == config.epochs;
+    const bool validates = validates_after(epoch + 1, config);
     const std::string label = fmt::format("epoch {}/{}", epoch + 1, config.epochs);
     EpochLosses losses;
     const auto start = Clock::now();
