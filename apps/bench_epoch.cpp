@@ -1,26 +1,85 @@
 // `caudal bench-epoch`: seconds per training epoch of every backbone, plain
 // and with each method, in one process on one dataset, at a fixed thread
-// count. Each cell builds a fresh model (seeded) and times whole epochs of
-// the trainer's own loop (TrainingSetup::run_epoch); validation is not included.
+// count. Each cell builds a fresh model (seeded), times whole epochs of the
+// trainer's own loop (TrainingSetup::run_epoch), then one full-ranking
+// validation of every user, timed apart. For plain SASRec it also counts the
+// epoch's floating-point operations (the matrix products, from the batches'
+// shapes) and sets the achieved rate against the rate of one large sgemm
+// measured at the start of the same run: how far the epoch is from what the
+// core can do.
+#include <ATen/ATen.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <thread>
+#include <torch/version.h>
 #include <torch/csrc/autograd/profiler_legacy.h>
 
 #include "caudal/core/atomic_file.h"
+#include "caudal/core/device.h"
 #include "caudal/core/error.h"
 #include "caudal/core/log.h"
 #include "caudal/core/threads.h"
+#include "caudal/eval/evaluator.h"
 #include "caudal/semantic/item_text.h"
 #include "command.h"
 #include "options.h"
 
 namespace caudal {
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+// GFLOP/s of a 1024^3 single-precision matrix product on the compute
+// threads: the best of five, after one warm-up.
+double sgemm_gflops(const c10::Device& device) {
+  const int64_t n = 1024;
+  const auto a = at::randn({n, n}, at::TensorOptions().device(device)), b = at::randn({n, n}, a.options());
+  at::mm(a, b).sum().item<double>();
+  double best = std::numeric_limits<double>::infinity();
+  for (int i = 0; i < 5; ++i) {
+    const auto start = Clock::now();
+    at::mm(a, b).sum().item<double>();  // item() waits for a GPU too
+    best = std::min(best, seconds_since(start));
+  }
+  return 2.0 * n * n * n / best / 1e9;
+}
+
+// The machine line of the results: CPU model (Linux), hardware threads, LibTorch.
+std::string machine_line() {
+  std::string cpu = "unknown CPU";
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);)
+    if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) {
+      cpu = line.substr(line.find(':') + 2);
+      break;
+    }
+  return fmt::format("{}, {} hardware threads, LibTorch {}", cpu, std::thread::hardware_concurrency(), TORCH_VERSION);
+}
+
+// Floating-point operations of one plain SASRec training epoch with these
+// batches: per block and batch [B, T], the projections 2BT(3d^2 + d^2) and
+// the feed-forward 2BT(8d^2), the attention products 2 x 2BT^2 d, and the
+// scores of targets and negatives 4BTd; backward costs twice the forward
+// (gradients of inputs and of weights), so x3. Element-wise work, softmax
+// and the optimiser are left out: this is the matrix-product work.
+double sasrec_epoch_flops(const std::vector<TrainBatch>& batches, const BackboneConfig& backbone) {
+  const double d = static_cast<double>(backbone.hidden);
+  double forward = 0;
+  for (const auto& batch : batches) {
+    const double b = static_cast<double>(batch.inputs.size(0)), t = static_cast<double>(batch.inputs.size(1));
+    forward += static_cast<double>(backbone.layers) * (24 * b * t * d * d + 4 * b * t * t * d) + 4 * b * t * d;
+  }
+  return 3 * forward;
+}
 
 struct EpochBench {
   TrainConfig base;  // everything but the backbone and the methods (hidden, semantic, device, threads...)
@@ -40,10 +99,14 @@ int run_epoch_benchmark(const EpochBench& bench) {
   make_logger("");
   Dataset dataset(load_sequences(bench.base.data));
   const auto work = RunDirectory::create(bench.work_dir);
-  nlohmann::json results = nlohmann::json::array();
-  std::cout << fmt::format("{} users, {} items, {} thread(s), {} timed epoch(s) per cell\n", dataset.num_users(),
-                           dataset.num_items(), bench.base.threads, bench.epochs);
-  std::cout << fmt::format("{:<10} {:<13} {:>9} {:>12}\n", "backbone", "variant", "batches", "s/epoch");
+  const auto device = parse_device(bench.base.device);
+  const double sgemm = sgemm_gflops(device);
+  std::cout << machine_line() << "\n"
+            << fmt::format("{} users, {} items, {} thread(s), {} timed epoch(s) per cell; sgemm 1024^3: {:.1f} GFLOP/s\n",
+                           dataset.num_users(), dataset.num_items(), bench.base.threads, bench.epochs, sgemm);
+  std::cout << fmt::format("{:<10} {:<13} {:>9} {:>9} {:>9} {:>8}\n", "backbone", "variant", "batches", "s/epoch",
+                           "s/valid", "GFLOP/s");
+  nlohmann::json cells = nlohmann::json::array();
   for (const auto& model_name : split_list(bench.models)) {
     for (const auto& variant : split_list(bench.variants)) {
       TrainConfig config = bench.base;
@@ -54,15 +117,43 @@ int run_epoch_benchmark(const EpochBench& bench) {
       TrainingSetup setup(config, dataset, {work.path()});
       std::unique_ptr<torch::autograd::profiler::RecordProfile> profiler;
       if (!bench.profile.empty()) profiler = std::make_unique<torch::autograd::profiler::RecordProfile>(bench.profile);
-      const auto start = std::chrono::steady_clock::now();
+      const auto start = Clock::now();
       for (int e = 0; e < bench.epochs; ++e) setup.run_epoch(e);
       profiler.reset();
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / bench.epochs;
-      const auto batches = batching_name(setup.batching);
-      std::cout << fmt::format("{:<10} {:<13} {:>9} {:>12.2f}\n", model_name, variant, batches, seconds) << std::flush;
-      results.push_back({{"backbone", model_name}, {"variant", variant}, {"batches", batches}, {"seconds_per_epoch", seconds}});
+      const double seconds = seconds_since(start) / bench.epochs;
+      const auto valid_start = Clock::now();
+      evaluate(*setup.model, dataset, Stage::kValid, evaluation_options(config, setup.model->backbone()), device);
+      const double valid_seconds = seconds_since(valid_start);
+      nlohmann::json cell = {{"backbone", model_name},
+                             {"variant", variant},
+                             {"batches", batching_name(setup.batching)},
+                             {"seconds_per_epoch", seconds},
+                             {"valid_seconds", valid_seconds}};
+      std::string rate = "-";
+      if (model_name == "sasrec" && variant == "plain") {
+        double flops = 0;
+        for (int e = 0; e < bench.epochs; ++e) flops += sasrec_epoch_flops(setup.batcher.epoch(e), config.backbone);
+        const double gflops = flops / bench.epochs / seconds / 1e9;
+        cell["gflop_per_epoch"] = flops / bench.epochs / 1e9;
+        cell["gflops"] = gflops;
+        cell["share_of_sgemm"] = gflops / sgemm;
+        rate = fmt::format("{:.1f}", gflops);
+      }
+      std::cout << fmt::format("{:<10} {:<13} {:>9} {:>9.2f} {:>9.2f} {:>8}\n", model_name, variant,
+                               cell["batches"].get<std::string>(), seconds, valid_seconds, rate)
+                << std::flush;
+      cells.push_back(cell);
     }
   }
+  const nlohmann::json results = {{"machine", machine_line()},
+                                  {"data", bench.base.data},
+                                  {"users", dataset.num_users()},
+                                  {"items", dataset.num_items()},
+                                  {"threads", bench.base.threads},
+                                  {"device", bench.base.device},
+                                  {"sgemm_gflops", sgemm},
+                                  {"epochs_per_cell", bench.epochs},
+                                  {"cells", cells}};
   if (!bench.json_out.empty()) write_file_atomically(bench.json_out, results.dump(2) + "\n");
   return 0;
 }

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "caudal/core/memory.h"
 #include "caudal/core/threads.h"
 #include "caudal/eval/evaluator.h"
 #include "caudal/run/trained_model.h"
@@ -26,7 +27,9 @@ const Dataset& bench_dataset() {
   return dataset;
 }
 
+// As the CLI runs: threads fixed, freed memory kept (core/memory.h).
 void set_threads() {
+  keep_freed_memory();
   const char* threads = std::getenv("CAUDAL_BENCH_THREADS");
   set_compute_threads(threads ? std::atoi(threads) : 1);
 }
