@@ -181,6 +181,17 @@ TEST(Batching, AutoIsRandomForTadaAndFullWindowBackbonesAlwaysPad) {
   config.backbone.name = "fmlprec";
   config.batching = Batching::kBucketed;
   EXPECT_EQ(resolve_batching(config, build_model(config, 20)->backbone()), Batching::kPadded);
+  // GRU4Rec reads the vectors at padded positions, which FAERec's fused input makes non-zero.
+  config.backbone.name = "gru4rec";
+  config.batching = Batching::kAuto;
+  auto gru = build_model(config, 20);
+  config.methods.list = "faerec";
+  EXPECT_EQ(resolve_batching(config, gru->backbone()), Batching::kPadded);
+  EXPECT_FALSE(evaluation_options(config, gru->backbone()).trim);
+  config.batching = Batching::kRandom;
+  EXPECT_THROW(resolve_batching(config, gru->backbone()), Error);
+  config.methods.list = "";
+  EXPECT_EQ(resolve_batching(config, gru->backbone()), Batching::kRandom);
 }
 
 // --padding-row random: the official code's padding vector, drawn like an

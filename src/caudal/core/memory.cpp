@@ -8,10 +8,11 @@ namespace caudal {
 
 void keep_freed_memory() {
 #if defined(__GLIBC__)
-  // Every allocation comes from the heap, not from mmap (whose threshold
-  // cannot be raised past 32 MiB), and up to 256 MiB of free heap stays
-  // mapped: the peak is what it would be anyway, and a step's buffers are
-  // reused instead of faulted in again.
+  // Allocations come from the heap, not from mmap (whose threshold cannot be
+  // raised past 32 MiB), and up to 256 MiB of free heap stays mapped: the
+  // peak is what it would be anyway, and a step's buffers are reused instead
+  // of faulted in again. (The main arena, where training runs; other
+  // threads' arenas are mmap'd heaps of their own.)
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
 #endif

@@ -115,6 +115,11 @@ bool methods_mix_batch_rows(const MethodOptions& methods) {
   return std::any_of(names.begin(), names.end(), [](const std::string& name) { return entry(name).mixes_batch_rows; });
 }
 
+bool methods_replace_item_input(const MethodOptions& methods) {
+  const auto names = parse_method_list(methods.list);
+  return std::any_of(names.begin(), names.end(), [](const std::string& name) { return entry(name).item_representation; });
+}
+
 std::shared_ptr<ItemRepresentation> make_item_representation(const MethodOptions& methods, const ItemTableShape& shape) {
   for (const auto& name : parse_method_list(methods.list))
     if (auto* build = entry(name).item_representation) return build(methods, shape);

@@ -29,8 +29,14 @@ std::string method_names();
 
 // Whether one of the methods mixes rows of a batch with each other (TADA's
 // cross-mix): such methods train better on batches of random users than on
-// length-bucketed ones (docs/results.md), so `--batching auto` pads for them.
+// length-bucketed ones (docs/results.md), so `--batching auto` takes random
+// batches for them.
 bool methods_mix_batch_rows(const MethodOptions& methods);
+
+// Whether one of the methods brings its own item representation (FAERec's
+// fusion), whose input at padded positions is not a zero vector: a backbone
+// that reads padding vectors (GRU4Rec) then needs its batches padded.
+bool methods_replace_item_input(const MethodOptions& methods);
 
 // The item table a model needs: num_items items plus `extra_tokens` rows
 // after them (ids num_items + 1, ...: a mask token), width `hidden`.

@@ -9,15 +9,6 @@
 #include "caudal/model/recommender.h"
 
 namespace caudal {
-namespace {
-
-// A group's fixed cost in padded positions: about what one forward and
-// backward pass of a small group costs in operator launches on a CPU
-// (bench-epoch, SASRec TADA on Beauty: 16.4 s per epoch at 64, 17.1 at 256,
-// 17.6 at 16, 20.1 at 1024).
-constexpr int64_t kGroupOverhead = 64;
-
-}  // namespace
 
 std::vector<int64_t> length_group_ends(const std::vector<int64_t>& sorted_lengths, int64_t overhead) {
   const auto n = static_cast<int64_t>(sorted_lengths.size());
@@ -44,8 +35,9 @@ std::vector<int64_t> length_group_ends(const std::vector<int64_t>& sorted_length
   return ends;
 }
 
-at::Tensor encode_in_length_groups(SequentialRecommender& model, const at::Tensor& ids) {
+at::Tensor encode_in_length_groups(SequentialRecommender& model, const at::Tensor& ids, int64_t overhead) {
   const int64_t rows = ids.size(0), width = ids.size(1);
+  if (rows == 0) return model.encode(ids);
   const auto real = ids.gt(0);
   const auto length_tensor = real.sum(1).to(at::kCPU);
   const auto* length = length_tensor.data_ptr<int64_t>();
@@ -58,7 +50,7 @@ at::Tensor encode_in_length_groups(SequentialRecommender& model, const at::Tenso
   const auto order_tensor = at::tensor(order, at::kLong).to(ids.device());
   std::vector<at::Tensor> parts;
   int64_t begin = 0;
-  for (const int64_t end : length_group_ends(sorted_lengths, kGroupOverhead)) {
+  for (const int64_t end : length_group_ends(sorted_lengths, overhead)) {
     const int64_t group_width = std::max<int64_t>(sorted_lengths[end - 1], 1);
     const auto group_ids = ids.index_select(0, order_tensor.narrow(0, begin, end - begin)).narrow(1, width - group_width, group_width);
     auto hidden = model.encode(group_ids);

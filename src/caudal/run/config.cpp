@@ -249,9 +249,19 @@ TrainConfig train_config_from_json(const nlohmann::json& j, const std::string& s
 EvalOptions evaluation_options(const TrainConfig& config, const Backbone& backbone) {
   EvalOptions eval = config.eval;
   eval.max_len = config.backbone.max_len;
-  eval.trim = resolve_batching(config, backbone) != Batching::kPadded;
+  eval.trim = why_padded(config, backbone).empty();
   eval.seed = config.seed;
   return eval;
+}
+
+std::string why_padded(const TrainConfig& config, const Backbone& backbone) {
+  // Trimming would change how many padding vectors a backbone reads.
+  if (config.padding_row == PaddingRow::kRandom) return "needs --padding-row zero";
+  if (backbone.needs_full_window()) return "is not possible for a backbone that reads the whole window";
+  if (backbone.reads_padding_vectors() && methods_replace_item_input(config.methods))
+    return "is not possible: this backbone reads the input at padded positions, which the method's item input makes "
+           "non-zero";
+  return "";
 }
 
 std::string batching_name(Batching batching) {
@@ -262,19 +272,19 @@ std::string batching_name(Batching batching) {
 
 Batching resolve_batching(const TrainConfig& config, const Backbone& backbone) {
   const auto chosen = config.batching;
-  auto refuse = [&](const std::string& why) {
-    if (chosen == Batching::kBucketed || chosen == Batching::kRandom)
-      throw Error(std::string("--batching ") + (chosen == Batching::kBucketed ? "bucketed" : "random") + " " + why);
-  };
-  if (config.padding_row == PaddingRow::kRandom) {
-    // Trimming would change how many padding vectors a backbone reads.
-    refuse("needs --padding-row zero");
+  const bool cut = chosen == Batching::kBucketed || chosen == Batching::kRandom;
+  const auto why = why_padded(config, backbone);
+  if (!why.empty()) {
+    // A full-window backbone has always been padded without a word (old run directories say "bucketed").
+    if (cut && !backbone.needs_full_window()) throw Error("--batching " + batching_name(chosen) + " " + why);
     return Batching::kPadded;
   }
-  if (backbone.needs_full_window()) return Batching::kPadded;
   if (config.methods.tada.mix_padding_states && methods_mix_batch_rows(config.methods)) {
     // The states at padded positions exist only in a batch padded to max_len.
-    refuse("cannot keep the states at padded positions that --tada-mix-padding-states mixes; use --batching padded");
+    if (cut)
+      throw Error("--batching " + batching_name(chosen) +
+                  " cannot keep the states at padded positions that --tada-mix-padding-states mixes; use --batching "
+                  "padded");
     return Batching::kPadded;
   }
   if (chosen != Batching::kAuto) return chosen;

@@ -125,6 +125,10 @@ TrainConfig train_config_from_json(const nlohmann::json& json, const std::string
 Batching resolve_batching(const TrainConfig& config, const Backbone& backbone);
 // Its name as --batching and config.json spell it.
 std::string batching_name(Batching batching);
+// Why this backbone and item input need batches padded to max_len (a
+// sentence that follows "--batching bucketed"), or "" when cutting padding
+// changes no state (the Backbone contract); evaluation trims when it is "".
+std::string why_padded(const TrainConfig& config, const Backbone& backbone);
 
 // config.eval completed with what the rest of the config implies: the
 // window (max_len), the batching of the training (trim) and the seed.
