@@ -39,6 +39,26 @@ TEST_P(TrimmableBackbone, ShapeCausalityAndTrimmedEqualsPadded) {
 
 INSTANTIATE_TEST_SUITE_P(Backbones, TrimmableBackbone, ::testing::Values("sasrec", "gru4rec", "lrurec"));
 
+// encode_last (what ranking reads; SASRec and BERT4Rec compute only the last
+// column in their last block) equals the last column of encode.
+class LastColumn : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LastColumn, EncodeLastIsTheLastColumnOfEncode) {
+  auto config = small_config(0.0);
+  config.backbone.name = GetParam();
+  auto model = build_model(config, 30);
+  model->eval();
+  auto& backbone = model->backbone();
+  const auto ids = at::tensor({0, 0, 4, 9, 2, 7, 5, 0, 3, 8, 1, 6, 2, 9}, at::kLong).view({2, 7});
+  const auto inputs = backbone.embed_input(model->items().input(ids));
+  const auto whole = backbone.encode(inputs, ids.gt(0)).select(1, 6);
+  const auto last = backbone.encode_last(inputs, ids.gt(0));
+  EXPECT_EQ(last.sizes(), (at::IntArrayRef{2, 16}));
+  EXPECT_TRUE(at::allclose(last, whole, 1e-5, 1e-6)) << (last - whole).abs().max().item<double>();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backbones, LastColumn, ::testing::Values("sasrec", "bert4rec", "gru4rec", "lrurec"));
+
 }  // namespace
 }  // namespace caudal
 

@@ -37,7 +37,9 @@ at::Tensor full_ranks(const at::Tensor& scores_in, const EvalBatch& batch, int64
   if (history_score_zero) target_scores = scores.gather(1, targets.unsqueeze(1));
   // In place, as 1.0 / 0.0 in the scores' own type, and summed there: a bool
   // comparison summed as int64 first copies it into a [B, num_items] int64
-  // tensor (15% of a Beauty validation). Exact: counts stay far below 2^24.
+  // tensor (15% of a Beauty validation). Exact while counts fit a float's
+  // 24-bit mantissa; larger catalogues count in int64.
+  if (scores.size(1) >= (int64_t{1} << 24)) return scores.gt(target_scores).sum(1);
   return scores.gt_(target_scores).sum(1).to(at::kLong);
 }
 
@@ -53,6 +55,8 @@ RankedTargets rank_targets(SequentialRecommender& model, const Dataset& dataset,
   NegativeSampler sampler(dataset);
   auto rng = make_rng(options.seed, RandomStream::kSampledEval, stage == Stage::kValid ? 0 : 1);
   RankedTargets out;
+  // Computed once: FAERec's table runs the adapter over every item.
+  const auto table = options.sampled ? at::Tensor() : model.ranked_table();
   for (const auto& batch : batches) {
     auto hidden = model.encode_last(batch.inputs.to(device));
     if (at::isnan(hidden).any().item<bool>()) throw Error("the model produced NaN hidden states during evaluation");
@@ -74,8 +78,8 @@ RankedTargets rank_targets(SequentialRecommender& model, const Dataset& dataset,
       std::vector<at::Tensor> parts;
       for (int64_t begin = 0; begin < hidden.size(0); begin += kScoreRows) {
         const int64_t rows = std::min(kScoreRows, hidden.size(0) - begin);
-        parts.push_back(full_ranks(model.score_all(hidden.narrow(0, begin, rows)), batch, begin, rows, dataset, stage,
-                                   options.history_score_zero));
+        parts.push_back(full_ranks(SequentialRecommender::scores(hidden.narrow(0, begin, rows), table), batch, begin,
+                                   rows, dataset, stage, options.history_score_zero));
       }
       ranks = at::cat(parts);
     }

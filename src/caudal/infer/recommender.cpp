@@ -29,6 +29,8 @@ void check_request(const RecommendRequest& request, size_t index, int64_t num_it
 Recommender::Recommender(TrainedRun run, int64_t block_size) : run_(std::move(run)), block_size_(block_size) {
   if (block_size_ < 1) throw Error("Recommender: block size must be at least 1");
   run_.model->eval();
+  c10::InferenceMode inference;
+  ranked_table_ = run_.model->ranked_table();
 }
 
 std::vector<Recommendation> Recommender::recommend(const std::vector<RecommendRequest>& requests, Progress* progress) const {
@@ -72,7 +74,7 @@ std::vector<Recommendation> Recommender::recommend_block(const RecommendRequest*
   }
   auto inputs = at::from_blob(windows.data(), {count, width}, at::kLong).to(run_.device);
   auto& model = *run_.model;
-  auto scores = model.score_all(model.encode_last(inputs));
+  auto scores = SequentialRecommender::scores(model.encode_last(inputs), ranked_table_);
   // History and excluded items go in one masking pass; the history only when asked.
   std::vector<std::vector<int64_t>> removed(static_cast<size_t>(count));
   std::vector<ItemSpan> spans;

@@ -45,6 +45,7 @@ class Recommender {
 
   TrainedRun run_;
   int64_t block_size_;
+  at::Tensor ranked_table_;  // the model's ranked_table(), computed once: the model does not change here
 };
 
 }  // namespace caudal

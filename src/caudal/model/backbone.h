@@ -53,6 +53,11 @@ class Backbone : public torch::nn::Module {
   virtual torch::Tensor embed_input(const torch::Tensor& item_vectors) = 0;
   // [B, T, d] inputs -> [B, T, d] hidden states.
   virtual torch::Tensor encode(const torch::Tensor& inputs, const torch::Tensor& keep) = 0;
+  // [B, T, d] inputs -> [B, d]: encode's state of the last column, what
+  // ranking reads; a backbone may skip the work only other columns need.
+  virtual torch::Tensor encode_last(const torch::Tensor& inputs, const torch::Tensor& keep) {
+    return encode(inputs, keep).select(1, inputs.size(1) - 1);
+  }
   // [T, d] position vectors of a right-aligned window of T columns, or an
   // undefined tensor when the architecture has no positions.
   virtual torch::Tensor position_vectors(int64_t length) { (void)length; return {}; }

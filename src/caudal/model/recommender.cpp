@@ -16,16 +16,22 @@ torch::Tensor SequentialRecommender::encode(const torch::Tensor& ids) {
 }
 
 torch::Tensor SequentialRecommender::encode_last(const torch::Tensor& ids) {
-  if (mask_token_ == 0) return encode(ids).select(1, ids.size(1) - 1);
-  auto history = ids.size(1) < max_len_ ? ids : ids.narrow(1, ids.size(1) - max_len_ + 1, max_len_ - 1);
-  auto query = at::cat({history, at::full({ids.size(0), 1}, mask_token_, ids.options())}, 1);
-  return encode(query).select(1, query.size(1) - 1);
+  auto query = ids;
+  if (mask_token_ != 0) {
+    auto history = ids.size(1) < max_len_ ? ids : ids.narrow(1, ids.size(1) - max_len_ + 1, max_len_ - 1);
+    query = at::cat({history, at::full({ids.size(0), 1}, mask_token_, ids.options())}, 1);
+  }
+  return backbone_->encode_last(items_->embedded_input(query, *backbone_), query.gt(0));
 }
 
-torch::Tensor SequentialRecommender::score_all(const torch::Tensor& hidden) {
+torch::Tensor SequentialRecommender::scores(const torch::Tensor& hidden, const torch::Tensor& ranked_table) {
+  return at::matmul(hidden, ranked_table.t());
+}
+
+torch::Tensor SequentialRecommender::ranked_table() {
   auto table = items_->output_table();
   if (mask_token_ != 0) table = table.narrow(0, 0, mask_token_);  // rows 0..num_items: the mask is never ranked
-  return at::matmul(hidden, table.t());
+  return table;
 }
 
 }  // namespace caudal

@@ -28,7 +28,12 @@ class SequentialRecommender : public torch::nn::Module {
   // column (the newest item), or of the appended mask token.
   torch::Tensor encode_last(const torch::Tensor& ids);
   // [B, d] hidden states -> [B, num_items + 1] scores of every item.
-  torch::Tensor score_all(const torch::Tensor& hidden);
+  torch::Tensor score_all(const torch::Tensor& hidden) { return scores(hidden, ranked_table()); }
+  // [num_items + 1, d]: the vectors of every rankable id (not the mask
+  // token), computed once for several score_all-like products.
+  torch::Tensor ranked_table();
+  // [B, d] hidden, [num_items + 1, d] ranked_table() -> [B, num_items + 1].
+  static torch::Tensor scores(const torch::Tensor& hidden, const torch::Tensor& ranked_table);
   // The mask id, or 0 when the backbone predicts the next item.
   int64_t mask_token() const { return mask_token_; }
 

@@ -40,6 +40,24 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const torch:
   return ff_norm_->forward(h + dropout_->forward(ff));
 }
 
+torch::Tensor TransformerBlockImpl::forward_last(const torch::Tensor& x, const torch::Tensor& attention_bias) {
+  const int64_t batch = x.size(0), length = x.size(1), head_dim = hidden_ / heads_;
+  const auto &weight = qkv_->weight, &bias = qkv_->bias;  // rows: queries, keys, values (see forward)
+  auto kv = at::linear(x, weight.narrow(0, hidden_, 2 * hidden_), bias.narrow(0, hidden_, 2 * hidden_))
+                .view({batch, length, 2, heads_, head_dim})
+                .permute({2, 0, 3, 1, 4});
+  auto last = x.narrow(1, length - 1, 1);
+  auto q = at::linear(last, weight.narrow(0, 0, hidden_), bias.narrow(0, 0, hidden_))
+               .view({batch, 1, heads_, head_dim})
+               .transpose(1, 2);
+  auto logits = at::matmul(q, kv[0].transpose(-2, -1)).mul_(1.0 / std::sqrt(static_cast<double>(head_dim)));
+  auto probs = attn_dropout_->forward(at::softmax(logits + attention_bias.narrow(2, length - 1, 1), -1));
+  auto context = at::matmul(probs, kv[1]).transpose(1, 2).reshape({batch, 1, hidden_});
+  auto h = attn_norm_->forward(last + dropout_->forward(out_->forward(context)));
+  auto ff = ff_out_->forward(at::gelu(ff_in_->forward(h)));
+  return ff_norm_->forward(h + dropout_->forward(ff));
+}
+
 torch::Tensor attention_bias(const torch::Tensor& keep, bool causal) {
   const int64_t length = keep.size(1);
   auto allowed = keep.unsqueeze(1).expand({keep.size(0), length, length});  // [B, T(query), T(key)]
@@ -90,6 +108,15 @@ torch::Tensor SASRec::encode(const torch::Tensor& inputs, const torch::Tensor& k
   auto bias = attention_bias(keep, causal_);
   for (const auto& block : *blocks_) h = block->as<TransformerBlock>()->forward(h, bias);
   return h;
+}
+
+torch::Tensor SASRec::encode_last(const torch::Tensor& inputs, const torch::Tensor& keep) {
+  // Only the last block is cut: every earlier one feeds the last column's keys and values.
+  auto h = inputs;
+  auto bias = attention_bias(keep, causal_);
+  const size_t last = blocks_->size() - 1;
+  for (size_t i = 0; i < last; ++i) h = blocks_[i]->as<TransformerBlock>()->forward(h, bias);
+  return blocks_[last]->as<TransformerBlock>()->forward_last(h, bias).squeeze(1);
 }
 
 }  // namespace caudal

@@ -27,6 +27,9 @@ class TransformerBlockImpl : public torch::nn::Module {
   TransformerBlockImpl(int64_t hidden, int64_t heads, double dropout, double attn_dropout);
   // attention_bias: [B, 1, T, T] added to the attention logits (0 or a large negative).
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& attention_bias);
+  // forward(x, attention_bias) of the last column only, [B, 1, d]: keys and
+  // values of every column, the query and feed-forward of the last.
+  torch::Tensor forward_last(const torch::Tensor& x, const torch::Tensor& attention_bias);
 
  private:
   int64_t hidden_, heads_;
@@ -41,6 +44,7 @@ class SASRec : public Backbone {
   explicit SASRec(const BackboneConfig& config, bool causal = true);
   torch::Tensor embed_input(const torch::Tensor& item_vectors) override;
   torch::Tensor encode(const torch::Tensor& inputs, const torch::Tensor& keep) override;
+  torch::Tensor encode_last(const torch::Tensor& inputs, const torch::Tensor& keep) override;
   torch::Tensor position_vectors(int64_t length) override;
   bool causal() const override { return causal_; }
   bool masked_item_objective() const override { return !causal_; }
