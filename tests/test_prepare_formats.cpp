@@ -12,6 +12,7 @@
 #include "caudal/data/item_metadata.h"
 #include "caudal/data/prepare.h"
 #include "caudal/data/python_literal.h"
+#include "caudal/data/sequences.h"
 #include "caudal/semantic/item_text.h"
 #include "test_util.h"
 
@@ -57,6 +58,31 @@ TEST(PrepareFormats, EveryFormatGivesTheSameSequences) {
   }
   EXPECT_EQ(prepare_interactions(fixture("reviews_2014.json"), options).layout, "2014/2018 layout");
   EXPECT_EQ(prepare_interactions(fixture("reviews_2023.jsonl.gz"), options).layout, "2023 layout");
+}
+
+// The bundled Beauty data written out as a RecBole .inter file (user and
+// item ids as tokens, each user's position as the timestamp) and prepared
+// again with the default filters gives back every sequence: Beauty is
+// already 5-core, and item names map the new ids back to the bundled ones.
+TEST(PrepareFormats, BeautyRoundTripsThroughRecBole) {
+  const auto bundled = load_sequences(testing::source_path("data/amazon/Beauty.txt"));
+  const auto& beauty = bundled.sequences;
+  TempDir dir;
+  {
+    std::ofstream inter(dir.file("beauty.inter"));
+    inter << "user_id:token\titem_id:token\ttimestamp:float\n";
+    for (size_t u = 0; u < beauty.size(); ++u)
+      for (size_t k = 0; k < beauty[u].size(); ++k) inter << "u" << bundled.user_ids[u] << "\t" << beauty[u][k] << "\t" << k << "\n";
+  }
+  const auto data = prepare_interactions(dir.file("beauty.inter"), PrepareOptions{});
+  EXPECT_EQ(data.format, LogFormat::recbole);
+  ASSERT_EQ(data.sequences.size(), beauty.size());
+  for (size_t u = 0; u < beauty.size(); ++u) {
+    ASSERT_EQ(data.user_names[u], "u" + std::to_string(bundled.user_ids[u]));
+    std::vector<int64_t> bundled_ids;
+    for (const int64_t item : data.sequences[u]) bundled_ids.push_back(std::stoll(data.item_names[item - 1]));
+    ASSERT_EQ(bundled_ids, beauty[u]) << "user " << u + 1;
+  }
 }
 
 TEST(PrepareFormats, FiltersInOrderAndTheSummary) {
