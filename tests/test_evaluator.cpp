@@ -91,12 +91,19 @@ TEST(Evaluator, SampledProtocolRanksAmongNegatives) {
 // SASRec, whose states at real positions must not depend on the padding in
 // front of them: evaluation batches trimmed to their longest history and
 // padded to max_len give every user the same rank.
-TEST(Evaluator, TrimmedAndPaddedEvaluationAgree) {
-  auto ds = testing::dataset_from(testing::stepped_walks(60, 40, 3, 17, 7, 3));
+// `users` stepped walks of 3 to 19 items over 40 items, and a random SASRec
+// (hidden 16, window 12) to rank them.
+std::pair<Dataset, std::shared_ptr<SequentialRecommender>> walks_and_random_sasrec(int64_t users) {
+  auto ds = testing::dataset_from(testing::stepped_walks(users, 40, 3, 17, 7, 3));
   TrainConfig config;
   config.backbone.hidden = 16;
   config.backbone.max_len = 12;
   auto model = build_model(config, ds.num_items());
+  return {std::move(ds), model};
+}
+
+TEST(Evaluator, TrimmedAndPaddedEvaluationAgree) {
+  auto [ds, model] = walks_and_random_sasrec(60);
   EvalOptions trimmed, padded;
   trimmed.max_len = padded.max_len = 12;
   padded.trim = false;
@@ -109,11 +116,7 @@ TEST(Evaluator, TrimmedAndPaddedEvaluationAgree) {
 // A batch of 300 users is scored in blocks of rows (the last one partial):
 // every user gets the rank that a batch of one gives.
 TEST(Evaluator, ScoringInBlocksOfRowsKeepsEveryRank) {
-  auto ds = testing::dataset_from(testing::stepped_walks(300, 40, 3, 17, 7, 3));
-  TrainConfig config;
-  config.backbone.hidden = 16;
-  config.backbone.max_len = 12;
-  auto model = build_model(config, ds.num_items());
+  auto [ds, model] = walks_and_random_sasrec(300);
   EvalOptions whole, single;
   whole.max_len = single.max_len = 12;
   whole.batch_size = 300;
