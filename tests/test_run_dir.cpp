@@ -10,6 +10,7 @@
 #include "caudal/core/error.h"
 #include "caudal/run/run_dir.h"
 #include "caudal/run/config.h"
+#include "caudal/run/input_files.h"
 #include "caudal/run/trained_model.h"
 #include "test_util.h"
 
@@ -75,6 +76,92 @@ TEST(RunDirectory, TruncatedCheckpointIsAClearError) {
   }
 }
 
+// LibTorch's own reader skips the zip CRCs: one changed byte of tensor data
+// would load as a different model without a word.
+TEST(RunDirectory, ChangedByteInACheckpointIsAClearError) {
+  TempDir dir;
+  auto run = RunDirectory::create(dir.file("run"));
+  TrainConfig config;
+  config.backbone.hidden = 8;
+  auto model = build_model(config, 20);
+  {
+    torch::NoGradGuard no_grad;
+    model->named_parameters()["items.table.weight"].fill_(1.0);  // 0x3f800000 repeated: easy to find in the file
+  }
+  run.save_checkpoint(*model);
+  const auto path = run.file("model.pt");
+  std::string bytes = read_file(path);
+  const std::string one("\x00\x00\x80\x3f\x00\x00\x80\x3f", 8);
+  const auto at = bytes.find(one);
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 2] = '\x81';  // 1.0 -> 1.0000153
+  write_file_atomically(path, bytes);
+  try {
+    run.load_checkpoint(*model);
+    FAIL() << "a changed checkpoint loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ": checkpoint is damaged"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("CRC"), std::string::npos) << e.what();
+  }
+}
+
+// A new run never silently replaces a trained one, and --overwrite never
+// leaves an old model beside a new config.
+TEST(RunDirectory, NewRunRefusesATrainedOneUnlessOverwriting) {
+  TempDir dir;
+  const auto path = dir.file("run");
+  auto old_run = RunDirectory::create(path);
+  for (const char* name : {"config.json", "model.pt", "metrics.json", "notes.txt"}) write_file_atomically(old_run.file(name), "old");
+  try {
+    RunDirectory::create_new(path, false);
+    FAIL() << "a trained run was accepted as --out";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("holds a trained run (metrics.json); give --overwrite"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(read_file(old_run.file("model.pt")), "old");
+  RunDirectory::create_new(path, true);
+  for (const char* name : {"config.json", "model.pt", "metrics.json"})
+    EXPECT_FALSE(std::filesystem::exists(old_run.file(name))) << name;
+  EXPECT_EQ(read_file(old_run.file("notes.txt")), "old") << "a file that is not the run's is left alone";
+  write_file_atomically(old_run.file("resume.pt"), "unfinished");
+  try {
+    RunDirectory::create_new(path, false);
+    FAIL() << "an unfinished training was accepted as --out";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("holds an unfinished training (resume.pt)"), std::string::npos) << e.what();
+  }
+}
+
+// config.json records the data by absolute path, size and CRC-32: a run
+// resolves its data from any directory, and a changed file is refused.
+TEST(RunDirectory, InputFilesAreRecordedAndChecked) {
+  TempDir dir;
+  write_file_atomically(dir.file("seq.txt"), "1 1 2 3 4\n2 2 3 4 5\n");
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.file(""));
+  TrainConfig config;
+  config.data = "seq.txt";
+  config = with_absolute_paths(config);
+  std::filesystem::current_path(cwd);
+  EXPECT_EQ(config.data, dir.file("seq.txt"));
+  auto run = RunDirectory::create(dir.file("run"));
+  auto json = to_json(config);
+  json["inputs"] = fingerprint_inputs(config);
+  EXPECT_EQ(json["inputs"]["data"]["bytes"], 20);
+  run.write_json("config.json", json);
+  EXPECT_NO_THROW(check_run_inputs(run, config));
+  write_file_atomically(dir.file("seq.txt"), "1 1 2 3 4\n2 2 3 4 6\n");  // same size, other content
+  try {
+    check_run_inputs(run, config);
+    FAIL() << "changed data accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(dir.file("seq.txt") + " changed since the run"), std::string::npos) << e.what();
+  }
+  auto other = config;
+  other.data = dir.file("other.txt");  // given anew on the command line: the user's choice
+  EXPECT_NO_THROW(check_run_inputs(run, other));
+}
+
 TEST(RunDirectory, CheckpointOfAnotherShapeIsAClearError) {
   TempDir dir;
   auto run = RunDirectory::create(dir.file("run"));
@@ -115,7 +202,8 @@ TEST(RunDirectory, ConfigRoundTripAndTypeErrors) {
   const std::vector<std::pair<nlohmann::json, std::string>> bad_fields = {
       {{{"hidden", "large"}}, "field 'hidden' must be a whole number, got \"large\""},
       {{{"hidden", 8.7}}, "field 'hidden' must be a whole number, got 8.7"},
-      {{{"hidden", 0}}, "field 'hidden' must be greater than 0, got 0"},
+      {{{"hidden", 0}}, "field 'hidden' must be in (0, 65536], got 0"},
+      {{{"max_len", 100000000}}, "field 'max_len' must be in (0, 100000], got 100000000"},
       {{{"seed", -1}}, "field 'seed' must be a non-negative whole number"},
       {{{"dropout", 1.5}}, "field 'dropout' must be in [0, 0.99], got 1.5"},
       {{{"batching", "sorted"}}, "field 'batching' must be one of auto, bucketed, random, padded, got \"sorted\""},
@@ -144,7 +232,7 @@ TEST(RunDirectory, ValidateNamesTheFlagOutOfItsLimits) {
     validate(config);
     ADD_FAILURE() << "--epochs 0 accepted";
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "--epochs must be greater than 0, got 0");
+    EXPECT_STREQ(e.what(), "--epochs must be in (0, 1000000], got 0");
   }
 }
 

@@ -10,6 +10,7 @@
 #include "caudal/data/delimited.h"
 #include "caudal/data/format_table.h"
 #include "caudal/data/prepare.h"
+#include "caudal/data/sequences.h"
 
 namespace caudal {
 namespace {
@@ -130,7 +131,10 @@ ItemTexts load_item_texts(const std::string& path, const ItemTextOptions& option
     largest = std::max(largest, id);
     texts.emplace_back(id, std::move(text));
   }
-  if (num_items == 0) num_items = largest;
+  if (num_items == 0) {
+    check_dense_item_ids(largest, static_cast<int64_t>(texts.size()), path);
+    num_items = largest;
+  }
   ItemTexts out;
   out.text.assign(num_items + 1, "");
   std::vector<char> seen(num_items + 1, 0);

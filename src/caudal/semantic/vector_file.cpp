@@ -4,7 +4,9 @@
 
 #include <ATen/ATen.h>
 
+#include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -121,7 +123,12 @@ at::Tensor read_npy(const std::string& path) {
   if (m[1] == "True") throw Error(path + ": Fortran-order arrays are not supported; save with numpy.ascontiguousarray");
   if (!std::regex_search(header, m, std::regex("'shape':\\s*\\(\\s*(\\d+)\\s*,\\s*(\\d+)\\s*,?\\s*\\)")))
     throw Error(path + ": expected a 2-D array (shape (items, dims)) in the .npy header: " + header);
-  const int64_t rows = std::stoll(m[1]), cols = std::stoll(m[2]);
+  int64_t rows = 0, cols = 0;
+  for (auto [group, value] : {std::pair<int, int64_t*>{1, &rows}, {2, &cols}}) {
+    const std::string digits = m[group];
+    if (std::from_chars(digits.data(), digits.data() + digits.size(), *value).ec != std::errc())
+      throw Error(path + ": .npy shape (" + std::string(m[1]) + ", " + std::string(m[2]) + ") is out of range");
+  }
   at::ScalarType type;
   size_t width;
   if (descr == "<f4" || descr == "=f4") {
@@ -134,10 +141,13 @@ at::Tensor read_npy(const std::string& path) {
     throw Error(path + ": unsupported dtype '" + descr + "' (float16, float32 or float64, little-endian)");
   }
   const size_t data_offset = offset + header_len;
-  const size_t expected = static_cast<size_t>(rows) * static_cast<size_t>(cols) * width;
-  if (bytes.size() - data_offset != expected)
+  const size_t found = bytes.size() - data_offset;
+  // Compared by division first: rows * cols * width of a forged header can overflow.
+  const bool fits = rows == 0 || cols == 0 || static_cast<size_t>(cols) <= found / width / static_cast<size_t>(rows);
+  const size_t expected = fits ? static_cast<size_t>(rows) * static_cast<size_t>(cols) * width : SIZE_MAX;
+  if (found != expected)
     throw Error(path + ": expected " + std::to_string(expected) + " bytes of data for shape (" + std::to_string(rows) + ", " +
-                std::to_string(cols) + "), found " + std::to_string(bytes.size() - data_offset) + " (truncated?)");
+                std::to_string(cols) + "), found " + std::to_string(found) + " (truncated?)");
   auto out = at::empty({rows, cols}, type);
   std::memcpy(out.data_ptr(), bytes.data() + data_offset, expected);
   return out;
@@ -174,6 +184,11 @@ at::Tensor load_item_vectors(const std::string& path, int64_t expected_items) {
 
 void save_item_vectors(const std::string& path, const at::Tensor& table) {
   auto items = table.narrow(0, 1, table.size(0) - 1).to(at::kFloat).contiguous().cpu();
+  // A table that a later load would refuse is not written.
+  const auto finite_rows = at::isfinite(items).all(1);
+  if (!finite_rows.all().item<bool>())
+    throw Error("cannot write " + path + ": item " + std::to_string(at::argmin(finite_rows.to(at::kInt)).item<int64_t>() + 1) +
+                " has non-finite values (NaN or beyond the float range)");
   if (ends_with(path, ".npy")) return write_npy(path, items);
   std::ostringstream out;
   out.precision(9);
