@@ -44,6 +44,15 @@ TEST(SequenceFile, ErrorsNameFileAndLine) {
   expect_load_error("", "no users");
 }
 
+// Found by fuzz/fuzz_sequences: an id near 2^63 passed, and building the
+// Dataset overflowed num_items + 1 (a large id short of that: bad_alloc).
+TEST(SequenceFile, ItemIdsAboveTheLimitAreErrors) {
+  expect_load_error("1 1 2 10000001\n", ":1: item id 10000001 is larger than 10000000");
+  expect_load_error("1 1 2 3\n2 9223372036854775807 1 2\n", ":2: item id 9223372036854775807 is larger than");
+  TempDir dir;
+  EXPECT_EQ(load_sequences(dir.write("seq.txt", "1 1 2 10000000\n")).num_items, kMaxItemId);
+}
+
 TEST(SequenceFile, MissingFile) {
   EXPECT_THROW(load_sequences("/nonexistent/file.txt"), Error);
 }

@@ -55,6 +55,9 @@ SequenceData load_sequences(const std::string& path) {
         have_user = true;
       } else {
         items.push_back(parse_id(path, line_no, start, p, "item id"));
+        if (items.back() > kMaxItemId)
+          throw input_error(path, line_no, "item id " + std::to_string(items.back()) + " is larger than " +
+                                               std::to_string(kMaxItemId) + " (item ids run from 1 up to the catalogue size)");
       }
     }
     if (items.size() < 3)

@@ -16,11 +16,19 @@ struct SequenceData {
   int64_t num_items = 0;                        // largest item id; valid ids are 1..num_items
 };
 
+// The largest item id a sequence file may hold. The catalogue is 1..largest
+// id, everything downstream allocates per id (item counts, embedding
+// tables) and evaluation ranks every id for every user; a larger id is a
+// mistake in the file (the benchmark catalogues have some 10^4 items), and
+// would otherwise end in an allocation failure, or for ids near 2^63 in
+// integer overflow, far from the line that holds it.
+constexpr int64_t kMaxItemId = 10'000'000;
+
 // Reads and validates a sequence file. Throws caudal::Error naming the file
 // and line for: an unreadable or empty file, a blank line before the end, a
-// token that is not a positive integer (0 included), a repeated user id, and
-// a user with fewer than 3 items (such a user cannot be split into train,
-// validation and test).
+// token that is not a positive integer (0 included), an item id above
+// kMaxItemId, a repeated user id, and a user with fewer than 3 items (such a
+// user cannot be split into train, validation and test).
 SequenceData load_sequences(const std::string& path);
 
 // Writes the same format atomically.
