@@ -100,6 +100,25 @@ TEST(VectorFile, BadFilesAreClearErrors) {
   expect_error([&] { load_item_vectors(write("d.txt", "1 0.1 x\n"), 1); }, {"d.txt:1", "not a number: 'x'"});
 }
 
+// Found by fuzz/fuzz_vectors: forged sizes reached LibTorch's allocator
+// (c10::Error or an abort, not caudal::Error): a .npy shape whose byte count
+// overflows size_t, and a text file whose one id of 10^13 sized the table
+// when no catalogue size was given. A shape entry beyond int64 (std::stoll
+// threw std::out_of_range) was seen in the same code.
+TEST(VectorFile, ForgedSizesAreErrorsBeforeAnyAllocation) {
+  TempDir dir;
+  auto write = [&](const std::string& name, const std::string& bytes) {
+    write_file_atomically(dir.file(name), bytes);
+    return dir.file(name);
+  };
+  expect_error([&] { load_item_vectors(write("o.npy", npy_bytes("<f4", "(4611686018427387904, 4)", "")), 0); },
+               {"o.npy", "do not hold shape (4611686018427387904, 4)"});
+  expect_error([&] { load_item_vectors(write("l.npy", npy_bytes("<f4", "(99999999999999999999, 1)", "")), 0); },
+               {"l.npy", "shape too large"});
+  expect_error([&] { load_item_vectors(write("g.txt", "10000000000000 0.1 0.2\n"), 0); },
+               {"g.txt", "item 10000000000000 but only 1 vectors"});
+}
+
 TEST(ItemText, ColumnsTemplateAndMissingItems) {
   TempDir dir;
   const auto tsv = dir.write("items.tsv",

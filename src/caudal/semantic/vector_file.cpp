@@ -4,6 +4,7 @@
 
 #include <ATen/ATen.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -18,6 +19,14 @@ namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// A dimension of a .npy shape (digits, by the header's regex); false when it
+// does not fit int64_t, which no file could hold anyway.
+bool parse_extent(const std::string& digits, int64_t& value) {
+  const char* end = digits.data() + digits.size();
+  const auto [stop, error] = std::from_chars(digits.data(), end, value);
+  return error == std::errc() && stop == end;
 }
 
 // Row 0 zero, rows 1..N the items; validated.
@@ -79,8 +88,14 @@ at::Tensor load_text_vectors(const std::string& path, int64_t expected_items) {
   }
   if (rows.empty()) throw Error(path + ": no vectors");
   int64_t n = expected_items;
-  if (n == 0)
+  if (n == 0) {
     for (auto& r : rows) n = std::max<int64_t>(n, r.first);
+    // Each id of 1..n needs a line of its own: an id beyond the number of
+    // lines leaves one without, found here before n rows are allocated.
+    if (n > static_cast<int64_t>(rows.size()))
+      throw Error(path + ": item " + std::to_string(n) + " but only " + std::to_string(rows.size()) +
+                  " vectors: ids must run from 1 to the number of items");
+  }
   auto matrix = at::zeros({n, dim}, at::kFloat);
   std::vector<char> seen(n + 1, 0);
   for (auto& [id, values] : rows) {
@@ -121,7 +136,9 @@ at::Tensor read_npy(const std::string& path) {
   if (m[1] == "True") throw Error(path + ": Fortran-order arrays are not supported; save with numpy.ascontiguousarray");
   if (!std::regex_search(header, m, std::regex("'shape':\\s*\\(\\s*(\\d+)\\s*,\\s*(\\d+)\\s*,?\\s*\\)")))
     throw Error(path + ": expected a 2-D array (shape (items, dims)) in the .npy header: " + header);
-  const int64_t rows = std::stoll(m[1]), cols = std::stoll(m[2]);
+  int64_t rows = 0, cols = 0;
+  if (!parse_extent(m[1], rows) || !parse_extent(m[2], cols))
+    throw Error(path + ": .npy shape too large for any file: " + header);
   at::ScalarType type;
   size_t width;
   if (descr == "<f4" || descr == "=f4") {
@@ -134,12 +151,15 @@ at::Tensor read_npy(const std::string& path) {
     throw Error(path + ": unsupported dtype '" + descr + "' (float16, float32 or float64, little-endian)");
   }
   const size_t data_offset = offset + header_len;
-  const size_t expected = static_cast<size_t>(rows) * static_cast<size_t>(cols) * width;
-  if (bytes.size() - data_offset != expected)
-    throw Error(path + ": expected " + std::to_string(expected) + " bytes of data for shape (" + std::to_string(rows) + ", " +
-                std::to_string(cols) + "), found " + std::to_string(bytes.size() - data_offset) + " (truncated?)");
+  const size_t found = bytes.size() - data_offset;
+  // Compared by division first: the product of a forged shape can overflow.
+  const auto rows_size = static_cast<size_t>(rows), cols_size = static_cast<size_t>(cols);
+  const bool fits = rows_size == 0 || cols_size == 0 || rows_size <= found / width / cols_size;
+  if (!fits || rows_size * cols_size * width != found)
+    throw Error(path + ": " + std::to_string(found) + " bytes of data do not hold shape (" + std::to_string(rows) + ", " +
+                std::to_string(cols) + ") of " + std::to_string(width) + "-byte values (truncated?)");
   auto out = at::empty({rows, cols}, type);
-  std::memcpy(out.data_ptr(), bytes.data() + data_offset, expected);
+  std::memcpy(out.data_ptr(), bytes.data() + data_offset, found);
   return out;
 }
 
