@@ -82,7 +82,7 @@ nlohmann::json RunDirectory::read_json(const std::string& name) const {
   if (!std::filesystem::exists(path)) throw Error(path + ": not found (is " + path_ + " a caudal run directory?)");
   try {
     return nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // a syntax error, or a number out of range (1e400)
     throw Error(path + ": not valid JSON: " + e.what());
   }
 }
