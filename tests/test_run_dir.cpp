@@ -117,6 +117,10 @@ TEST(RunDirectory, ConfigRoundTripAndTypeErrors) {
       {{{"hidden", 8.7}}, "field 'hidden' must be a whole number, got 8.7"},
       {{{"hidden", 0}}, "field 'hidden' must be greater than 0, got 0"},
       {{{"seed", -1}}, "field 'seed' must be a non-negative whole number"},
+      // Found by fuzz/fuzz_run_files: numbers the field cannot hold were
+      // read wrapped (4294967297 threads as 1, 2^63 epochs as negative).
+      {{{"threads", 4294967297}}, "field 'threads' must be a whole number from -2147483648 to 2147483647, got 4294967297"},
+      {{{"epochs", 9223372036854775808u}}, "field 'epochs' must be a whole number from"},
       {{{"dropout", 1.5}}, "field 'dropout' must be in [0, 0.99], got 1.5"},
       {{{"batching", "sorted"}}, "field 'batching' must be one of auto, bucketed, random, padded, got \"sorted\""},
       {{{"sampled_eval", 1}}, "field 'sampled_eval' must be true or false"},

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "caudal/core/error.h"
@@ -231,6 +232,15 @@ TrainConfig train_config_from_json(const nlohmann::json& j, const std::string& s
             if constexpr (std::is_integral_v<Number>) {
               if (!value.is_number_integer()) throw wrong("a whole number");
               if (std::is_unsigned_v<Number> && !value.is_number_unsigned()) throw wrong("a non-negative whole number");
+              // get<Number>() of a number the field cannot hold would wrap
+              // (4294967297 threads read as 1).
+              const bool fits = value.is_number_unsigned()
+                                    ? value.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<Number>::max())
+                                    : value.get<int64_t>() >= static_cast<int64_t>(std::numeric_limits<Number>::min());
+              if (!fits)
+                throw wrong(fmt::format("a whole number from {} to {}", std::numeric_limits<Number>::min(),
+                                        std::numeric_limits<Number>::max())
+                                .c_str());
             } else if (!value.is_number()) {
               throw wrong("a number");
             }
