@@ -60,6 +60,19 @@ std::string limits_text(const Option& o) {
   return fmt::format("in {}{}, {}]", o.min_open ? "(" : "[", o.min, o.max);
 }
 
+// Whether a JSON whole number fits in Number: get<Number>() would wrap it
+// silently (4294967297 threads read as 1).
+template <typename Number>
+bool fits_in(const nlohmann::json& value) {
+  if (value.is_number_unsigned()) return value.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<Number>::max());
+  const int64_t x = value.get<int64_t>();
+  if constexpr (std::is_unsigned_v<Number>) {
+    return x >= 0;
+  } else {
+    return x >= std::numeric_limits<Number>::min() && x <= std::numeric_limits<Number>::max();
+  }
+}
+
 std::string join(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& name : names) out += (out.empty() ? "" : ", ") + name;
@@ -232,12 +245,7 @@ TrainConfig train_config_from_json(const nlohmann::json& j, const std::string& s
             if constexpr (std::is_integral_v<Number>) {
               if (!value.is_number_integer()) throw wrong("a whole number");
               if (std::is_unsigned_v<Number> && !value.is_number_unsigned()) throw wrong("a non-negative whole number");
-              // get<Number>() of a number the field cannot hold would wrap
-              // (4294967297 threads read as 1).
-              const bool fits = value.is_number_unsigned()
-                                    ? value.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<Number>::max())
-                                    : value.get<int64_t>() >= static_cast<int64_t>(std::numeric_limits<Number>::min());
-              if (!fits)
+              if (!fits_in<Number>(value))
                 throw wrong(fmt::format("a whole number from {} to {}", std::numeric_limits<Number>::min(),
                                         std::numeric_limits<Number>::max())
                                 .c_str());
