@@ -223,6 +223,31 @@ TEST(Batching, RandomPaddingRowIsNeverTrainedAndPadsEveryBatch) {
   EXPECT_THROW(build_model(config, 20), Error);
 }
 
+// Found by fuzz/fuzz_checkpoint: LibTorch's reader reports a damaged
+// archive not only with c10::Error but also with torch::jit::ErrorReport,
+// std::runtime_error and std::out_of_range (its TorchScript importer), which
+// escaped load_checkpoint uncaught. LibTorch 1.13 does not check the zip
+// CRCs, so a changed name in data.pkl reaches that importer.
+TEST(RunDirectory, ADamagedPickleInACheckpointIsAnError) {
+  TempDir dir;
+  auto run = RunDirectory::create(dir.file("run"));
+  TrainConfig config;
+  config.backbone.hidden = 8;
+  auto model = build_model(config, 20);
+  run.save_checkpoint(*model);
+  std::string bytes = read_file(run.file("model.pt"));
+  const size_t name = bytes.find("_rebuild_tensor_v2");
+  ASSERT_NE(name, std::string::npos);
+  bytes.replace(name, 18, "_rebuild_tensor_v9");
+  write_file_atomically(run.file("model.pt"), bytes);
+  try {
+    run.load_checkpoint(*model);
+    FAIL() << "a damaged checkpoint was read";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("model.pt: checkpoint is damaged"), std::string::npos) << e.what();
+  }
+}
+
 TEST(RunDirectory, MalformedJsonNamesTheFile) {
   TempDir dir;
   auto run = RunDirectory::create(dir.file("run"));

@@ -118,12 +118,19 @@ void read_module(torch::serialize::InputArchive& archive, torch::nn::Module& mod
 
 void open_archive(torch::serialize::InputArchive& archive, const std::string& path, const c10::Device& device) {
   if (!std::filesystem::exists(path)) throw Error(path + ": checkpoint not found");
+  // LibTorch's message is long and internal; keep its first line.
+  auto damaged = [&](const std::string& what) {
+    return Error(path + ": checkpoint is damaged, truncated or not a caudal checkpoint: " + what.substr(0, what.find('\n')));
+  };
   try {
     archive.load_from(path, device);
   } catch (const c10::Error& e) {
-    // LibTorch's message is long and internal; keep its first line.
-    std::string what = e.what_without_backtrace();
-    throw Error(path + ": checkpoint is damaged, truncated or not a caudal checkpoint: " + what.substr(0, what.find('\n')));
+    throw damaged(e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    // The TorchScript importer under load_from reports a damaged data.pkl
+    // or code/ entry with other exceptions: torch::jit::ErrorReport,
+    // std::runtime_error, std::out_of_range.
+    throw damaged(e.what());
   }
 }
 
