@@ -1,13 +1,15 @@
 // What the fuzz targets share. Most caudal parsers read a path, so a target
 // writes its input to a file first: in a directory of this process under
-// /dev/shm (memory, so thousands of inputs a second cost no disk writes),
-// removed when the process exits normally.
+// $CAUDAL_FUZZ_SCRATCH, default /dev/shm (memory, so thousands of inputs a
+// second cost no disk writes), removed when the process exits normally;
+// scripts/fuzz.sh removes what processes stopped by a crash leave.
 #pragma once
 
 #include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -17,7 +19,8 @@ namespace caudal::fuzz {
 // The process's scratch directory, created on first use.
 inline const std::string& scratch_directory() {
   static const struct Scratch {
-    std::string path = "/dev/shm/caudal-fuzz-" + std::to_string(getpid());
+    std::string path = std::string(std::getenv("CAUDAL_FUZZ_SCRATCH") ? std::getenv("CAUDAL_FUZZ_SCRATCH") : "/dev/shm") +
+                       "/caudal-fuzz-" + std::to_string(getpid());
     Scratch() { std::filesystem::create_directories(path); }
     ~Scratch() {
       std::error_code ignored;
