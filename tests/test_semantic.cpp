@@ -119,6 +119,18 @@ TEST(VectorFile, ForgedSizesAreErrorsBeforeAnyAllocation) {
                {"g.txt", "item 10000000000000 but only 1 vectors"});
 }
 
+// Found by fuzz/fuzz_vectors: a .npy of shape (0, d) passed the null data
+// of an empty tensor to memcpy (UBSan), and was then read as a table of no
+// items whose one padding row had the header's d columns, however many.
+TEST(VectorFile, AnEmptyNpyTableIsAnError) {
+  TempDir dir;
+  write_file_atomically(dir.file("e.npy"), npy_bytes("<f4", "(0, 2)", ""));
+  expect_error([&] { load_item_vectors(dir.file("e.npy"), 0); }, {"e.npy", "no vectors"});
+  write_file_atomically(dir.file("w.npy"), npy_bytes("<f4", "(0, 4611686018427387904)", ""));
+  expect_error([&] { load_item_vectors(dir.file("w.npy"), 0); }, {"w.npy", "no vectors"});
+  EXPECT_EQ(read_npy(dir.file("e.npy")).size(0), 0);  // as an array it is fine
+}
+
 TEST(ItemText, ColumnsTemplateAndMissingItems) {
   TempDir dir;
   const auto tsv = dir.write("items.tsv",

@@ -159,7 +159,7 @@ at::Tensor read_npy(const std::string& path) {
     throw Error(path + ": " + std::to_string(found) + " bytes of data do not hold shape (" + std::to_string(rows) + ", " +
                 std::to_string(cols) + ") of " + std::to_string(width) + "-byte values (truncated?)");
   auto out = at::empty({rows, cols}, type);
-  std::memcpy(out.data_ptr(), bytes.data() + data_offset, found);
+  if (found > 0) std::memcpy(out.data_ptr(), bytes.data() + data_offset, found);  // an empty tensor's data is null
   return out;
 }
 
@@ -185,6 +185,7 @@ at::Tensor load_item_vectors(const std::string& path, int64_t expected_items) {
   if (!ends_with(path, ".npy")) return load_text_vectors(path, expected_items);
   auto matrix = read_npy(path);
   const int64_t rows = matrix.size(0);
+  if (rows == 0) throw Error(path + ": no vectors");
   if (expected_items > 0 && rows != expected_items && rows != expected_items + 1)
     throw Error(path + ": has " + std::to_string(rows) + " rows but the data has " + std::to_string(expected_items) +
                 " items (expected " + std::to_string(expected_items) + " rows, or " + std::to_string(expected_items + 1) +
