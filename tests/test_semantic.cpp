@@ -157,6 +157,10 @@ TEST(ItemText, ColumnsTemplateAndMissingItems) {
                {"bad.tsv:2", "positive integer"});
   expect_error([&] { load_item_texts(dir.write("short.tsv", "item_id\ttitle\n1\n"), options, 0); },
                {"short.tsv:2", "expected 2 fields"});
+  // Found with fuzz/fuzz_item_files: without a catalogue size, one id of
+  // 10^11 sized a table of 10^11 texts (bad_alloc from a 30-byte file).
+  expect_error([&] { load_item_texts(dir.write("huge.tsv", "item_id\ttitle\n99999999999\tpen\n"), options, 0); },
+               {"huge.tsv:2", "item id 99999999999 is larger than any catalogue"});
 }
 
 TEST(ItemText, QuotedCsvAndIdMap) {

@@ -10,6 +10,7 @@
 #include "caudal/data/delimited.h"
 #include "caudal/data/format_table.h"
 #include "caudal/data/prepare.h"
+#include "caudal/data/sequences.h"
 
 namespace caudal {
 namespace {
@@ -19,6 +20,10 @@ int64_t parse_item_id(const std::string& text, const std::string& path, int64_t 
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
   if (ec != std::errc() || ptr != text.data() + text.size() || id <= 0)
     throw input_error(path, line, "item id must be a positive integer, got '" + text + "'");
+  // Without a catalogue size the largest id sets it, and a text slot is
+  // allocated for every id up to there.
+  if (id > kMaxItemId)
+    throw input_error(path, line, "item id " + text + " is larger than any catalogue (" + std::to_string(kMaxItemId) + ")");
   return id;
 }
 
