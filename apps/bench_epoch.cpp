@@ -184,7 +184,7 @@ Command add_bench_epoch_command(CLI::App& app) {
   cmd->add_option("--models", s->models, "backbones, comma-separated")->capture_default_str();
   cmd->add_option("--variants", s->variants, "plain or method lists ('+' joins methods), comma-separated")
       ->capture_default_str();
-  cmd->add_option("--epochs", s->epochs, "timed epochs per cell")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--epochs", s->epochs, "timed epochs per cell")->capture_default_str()->check(in_range(1, 1e6));
   cmd->add_flag("--padded", s->padded, "the same as --batching padded");
   cmd->add_option("--work", s->work_dir, "directory for TADA's candidate cache")->required();
   cmd->add_option("--json", s->json_out, "also write the results here");

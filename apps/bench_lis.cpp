@@ -23,6 +23,7 @@
 #include "caudal/method/tada/candidates.h"
 #include "caudal/method/tada/lis.h"
 #include "command.h"
+#include "options.h"
 
 extern char** environ;
 
@@ -141,7 +142,7 @@ Command add_bench_lis_command(CLI::App& app) {
   auto s = std::make_shared<State>();
   auto* cmd = app.add_subcommand("bench-lis", "time and peak memory of TADA's LIS solve vs a general inverse");
   cmd->add_option("--data", s->data, "sequence file")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--threads", s->threads, "compute threads")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", s->threads, "compute threads")->capture_default_str()->check(in_range(1, 1024));
   cmd->add_option("--solver", s->solver, "run one solver in this process (cholesky|inverse); default: both, each in a child");
   return {cmd, [s] {
             if (!s->solver.empty()) return run_lis_solver(s->data, s->solver, s->threads);

@@ -32,8 +32,10 @@ Command add_recommend_command(CLI::App& app);
 Command add_serve_command(CLI::App& app);
 Command add_report_command(CLI::App& app);
 
-// Trains `config` into the run directory `out` (train and resume).
-int run_training(const TrainConfig& config, const std::string& out, const TrainControl& control);
+// Trains `config` into the run directory `out` (train and resume). A new
+// training refuses a directory that holds a run unless `overwrite`
+// (RunDirectory::create_new); a resumed one checks its input files first.
+int run_training(const TrainConfig& config, const std::string& out, const TrainControl& control, bool overwrite);
 
 // A trained run to recommend from, with the options that name it (recommend, serve).
 struct RunToRecommend {

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <filesystem>
 #include <iostream>
 
 #include "caudal/core/error.h"
@@ -15,6 +16,7 @@
 #include "caudal/semantic/lexical.h"
 #include "caudal/semantic/vector_file.h"
 #include "command.h"
+#include "options.h"
 
 namespace caudal {
 namespace {
@@ -28,10 +30,25 @@ struct EmbedRequest {
   EndpointOptions endpoint;
   bool allow_missing = false;       // items without text get the mean vector instead of an error
   std::string out;
+  bool overwrite = false;
   int threads = 1;
 };
 
+// The output never replaces an input, nor (without --overwrite) a table made before.
+void check_output(const EmbedRequest& request) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const auto& [flag, input] : {std::pair<const char*, const std::string&>{"--items", request.items},
+                                    {"--id-map", request.text.id_map},
+                                    {"--data", request.data}})
+    if (!input.empty() && fs::equivalent(request.out, input, ec))
+      throw Error("--out " + request.out + " is the " + flag + " file: choose another output");
+  if (fs::exists(request.out) && !request.overwrite)
+    throw Error("--out " + request.out + " exists; give --overwrite to replace it");
+}
+
 int run_embed(const EmbedRequest& request) {
+  check_output(request);
   set_compute_threads(request.threads);
   const auto start = std::chrono::steady_clock::now();
   const int64_t num_items = request.data.empty() ? 0 : load_sequences(request.data).num_items;
@@ -108,7 +125,8 @@ Command add_embed_command(CLI::App& app) {
   cmd->add_option("--encoder", r.encoder, "lexical | endpoint")->capture_default_str()
       ->check(CLI::IsMember({"lexical", "endpoint"}));
   cmd->add_option("--out", r.out, "output vectors (.npy, otherwise text)")->required();
-  cmd->add_option("--dim", r.lexical.dim, "lexical: dimensions")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_flag("--overwrite", r.overwrite, "replace --out if it exists");
+  cmd->add_option("--dim", r.lexical.dim, "lexical: dimensions")->capture_default_str()->check(in_range(1, 65536));
   cmd->add_option("--min-df", r.lexical.min_df, "lexical: minimal document frequency")->capture_default_str();
   cmd->add_option("--seed", r.lexical.seed, "lexical: SVD seed")->capture_default_str();
   cmd->add_option("--endpoint", r.endpoint.url, "endpoint: URL of an OpenAI-compatible /v1/embeddings");
@@ -116,14 +134,14 @@ Command add_embed_command(CLI::App& app) {
   cmd->add_option("--api-key-env", r.endpoint.api_key_env, "endpoint: environment variable with the key")
       ->capture_default_str();
   cmd->add_option("--batch-size", r.endpoint.batch_size, "endpoint: texts per request")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(in_range(1, 1e6));
   cmd->add_option("--timeout", r.endpoint.timeout_seconds, "endpoint: seconds per request")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(in_range(0.001, 86400));
   cmd->add_option("--retries", r.endpoint.max_retries, "endpoint: retries on 429/5xx/network errors")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()->check(in_range(0, 1000));
   cmd->add_option("--cache", r.endpoint.cache_path, "endpoint: resumable cache (default: OUT.cache.jsonl)");
   cmd->add_flag("--allow-missing", r.allow_missing, "items without text get the mean vector");
-  cmd->add_option("--threads", r.threads, "compute threads")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", r.threads, "compute threads")->capture_default_str()->check(in_range(1, 1024));
   return {cmd, [s] {
             s->request.text.columns = split_list(s->columns);
             if (s->request.endpoint.cache_path.empty()) s->request.endpoint.cache_path = s->request.out + ".cache.jsonl";

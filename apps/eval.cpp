@@ -47,8 +47,9 @@ int evaluate_run(const std::string& path, const nlohmann::json& overrides, const
 
 // Each item scored by cosine similarity to the user's last item, evaluated
 // like a trained model and written as a run directory.
-int evaluate_content_knn(const TrainConfig& config, const std::string& semantic, const std::string& out) {
-  const auto run = RunDirectory::create(out);
+int evaluate_content_knn(const TrainConfig& config, const std::string& semantic, const std::string& out,
+                         bool overwrite) {
+  const auto run = RunDirectory::create_new(out, overwrite);
   make_logger(run.file("train.log"));
   set_compute_threads(config.threads);
   Dataset dataset(load_sequences(config.data), config.head_ratio);
@@ -80,6 +81,7 @@ Command add_eval_command(CLI::App& app) {
     TrainConfig options;  // what the command line gives; applied over the run's config
     BoundOptions bound;
     std::string run, method, semantic, out, device = "cpu";
+    bool overwrite = false;
   };
   auto s = std::make_shared<State>();
   auto* cmd = app.add_subcommand("eval", "re-evaluate a saved run (writes RUN/eval.json), or evaluate a baseline");
@@ -89,6 +91,7 @@ Command add_eval_command(CLI::App& app) {
       ->excludes(run);
   cmd->add_option("--semantic", s->semantic, "item vectors (.npy or text) for content-knn")->check(CLI::ExistingFile);
   cmd->add_option("--out", s->out, "run directory for the baseline's metrics.json");
+  cmd->add_flag("--overwrite", s->overwrite, "replace a run already in --out");
   cmd->add_option("--device", s->device, "cpu or cuda[:N]")->capture_default_str();
   s->bound = add_config_options(*cmd, s->options, {OptionGroup::kData, OptionGroup::kEvaluation});
   s->bound.merge(add_config_options(*cmd, s->options, {"threads"}));
@@ -98,7 +101,7 @@ Command add_eval_command(CLI::App& app) {
             if (!s->method.empty()) {
               if (s->options.data.empty() || s->semantic.empty() || s->out.empty())
                 throw Error("eval --method content-knn needs --data, --semantic and --out");
-              return evaluate_content_knn(s->options, s->semantic, s->out);
+              return evaluate_content_knn(s->options, s->semantic, s->out, s->overwrite);
             }
             if (s->run.empty()) throw Error("eval needs --run DIR (or --method content-knn)");
             return evaluate_run(s->run, given_options(s->bound, s->options), s->device);

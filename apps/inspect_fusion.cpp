@@ -8,6 +8,7 @@
 #include "caudal/method/faerec/fusion_report.h"
 #include "caudal/run/trained_model.h"
 #include "command.h"
+#include "options.h"
 
 namespace caudal {
 
@@ -20,7 +21,7 @@ Command add_inspect_fusion_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "inspect-fusion", "FAERec run: the gate's ID share and the two branches' sizes by item popularity (writes RUN/fusion.json)");
   cmd->add_option("--run", s->run, "run directory of a FAERec training")->required()->check(CLI::ExistingDirectory);
-  cmd->add_option("--threads", s->threads, "compute threads")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", s->threads, "compute threads")->capture_default_str()->check(in_range(1, 1024));
   return {cmd, [s] {
             const auto run = RunDirectory::open(s->run);
             make_logger("");

@@ -1,6 +1,10 @@
 #include "options.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cmath>
+#include <stdexcept>
 
 #include "caudal/core/error.h"
 
@@ -70,6 +74,25 @@ BoundOptions add_where(CLI::App& command, TrainConfig& config, Wanted wanted) {
 }
 
 }  // namespace
+
+CLI::Validator in_range(double lo, double hi) {
+  auto text = [](double x) {
+    return std::abs(x) < 1e15 && x == std::floor(x) ? fmt::format("{}", static_cast<int64_t>(x)) : fmt::format("{}", x);
+  };
+  return CLI::Validator(
+      [=](std::string& given) -> std::string {
+        try {
+          size_t used = 0;
+          const double x = std::stod(given, &used);
+          if (used != given.size() || (x >= lo && x <= hi)) return "";  // not a number: CLI11's conversion says so
+        } catch (const std::invalid_argument&) {
+          return "";
+        } catch (const std::out_of_range&) {
+        }
+        return fmt::format("must be in [{}, {}], got {}", text(lo), text(hi), given);
+      },
+      "", "range");
+}
 
 BoundOptions add_config_options(CLI::App& command, TrainConfig& config, std::initializer_list<OptionGroup> groups) {
   return add_where(command, config, [&](const Option& o) {

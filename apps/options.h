@@ -24,6 +24,11 @@ BoundOptions add_config_options(CLI::App& command, TrainConfig& config, std::ini
 // Adds the options with these keys.
 BoundOptions add_config_options(CLI::App& command, TrainConfig& config, std::initializer_list<const char*> keys);
 
+// A number in [lo, hi], said in the words of the config options' limits
+// ("must be in [1, 1000000], got 0"). CLI11's PositiveNumber would print its
+// bound, the largest double, in 309 digits.
+CLI::Validator in_range(double lo, double hi);
+
 // The bound options that were given on the command line, with the values
 // they set in `config`, as config.json fields: to apply over a saved config.
 nlohmann::json given_options(const BoundOptions& bound, const TrainConfig& config);

@@ -2,6 +2,7 @@
 // RUN/resume.pt with RUN/config.json.
 #include "caudal/run/trained_model.h"
 #include "command.h"
+#include "options.h"
 
 namespace caudal {
 
@@ -14,13 +15,15 @@ Command add_resume_command(CLI::App& app) {
   auto s = std::make_shared<State>();
   auto* cmd = app.add_subcommand("resume", "continue an unfinished training (killed or paused) where its last epoch ended");
   cmd->add_option("--run", s->run, "run directory of the training")->required()->check(CLI::ExistingDirectory);
-  cmd->add_option("--threads", s->threads, "compute threads (default: the training's)")->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", s->threads, "compute threads (default: the training's)")->check(in_range(1, 1024));
   cmd->add_option("--pause-after", s->pause_after, "stop after this many more epochs, resumable again")
-      ->check(CLI::PositiveNumber);
+      ->check(in_range(1, 1e6));
   return {cmd, [s] {
-            auto config = read_run_config(RunDirectory::open(s->run));
+            const auto run = RunDirectory::open(s->run);
+            auto config = read_run_config(run);
+            require_data_field(run, config);
             if (s->threads > 0) config.threads = s->threads;
-            return run_training(config, s->run, TrainControl{true, s->pause_after});
+            return run_training(config, s->run, TrainControl{true, s->pause_after}, false);
           }};
 }
 

@@ -7,6 +7,7 @@
 #include "caudal/core/log.h"
 #include "caudal/core/threads.h"
 #include "caudal/data/dataset.h"
+#include "caudal/run/input_files.h"
 #include "command.h"
 #include "options.h"
 
@@ -16,11 +17,10 @@ void print_tables(const GroupedMetrics& valid, const GroupedMetrics& test) {
   log_text("\nvalidation\n" + format_metrics_table(valid) + "\ntest\n" + format_metrics_table(test));
 }
 
-int run_training(const TrainConfig& config, const std::string& out, const TrainControl& control) {
-  const auto run = RunDirectory::create(out);
-  if (!control.resume && run.has_resume_state())
-    throw Error(out + " holds an unfinished training (resume.pt): continue it with `caudal resume --run " + out +
-                "`, or choose another --out");
+int run_training(const TrainConfig& given, const std::string& out, const TrainControl& control, bool overwrite) {
+  const auto config = with_absolute_paths(given);
+  const auto run = control.resume ? RunDirectory::open(out) : RunDirectory::create_new(out, overwrite);
+  if (control.resume) check_run_inputs(run, config);
   make_logger(run.file("train.log"));
   set_compute_threads(config.threads);
   Dataset dataset(load_sequences(config.data), config.head_ratio);
@@ -41,6 +41,7 @@ Command add_train_command(CLI::App& app) {
     std::string out;
     bool padded = false;
     int64_t pause_after = 0;
+    bool overwrite = false;
   };
   auto s = std::make_shared<State>();
   auto* cmd = app.add_subcommand("train", "train a model, validate, early-stop, test; writes a run directory");
@@ -48,13 +49,14 @@ Command add_train_command(CLI::App& app) {
   auto options = add_config_options(*cmd, s->config, {G::kData, G::kModel, G::kTraining, G::kEvaluation, G::kMethods});
   options.at("data")->required();
   cmd->add_option("--out", s->out, "run directory")->required();
+  cmd->add_flag("--overwrite", s->overwrite, "replace a run already in --out (trained, finished or unfinished)");
   cmd->add_flag("--padded", s->padded, "the same as --batching padded");
   cmd->add_option("--pause-after", s->pause_after,
                   "stop after this many epochs, resumable with `caudal resume` (for time-limited jobs)")
-      ->check(CLI::PositiveNumber);
+      ->check(in_range(1, 1e6));
   return {cmd, [s] {
             if (s->padded) s->config.batching = Batching::kPadded;
-            return run_training(s->config, s->out, TrainControl{false, s->pause_after});
+            return run_training(s->config, s->out, TrainControl{false, s->pause_after}, s->overwrite);
           }};
 }
 

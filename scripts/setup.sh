@@ -10,6 +10,7 @@ packages=(
   libtorch-dev libopenblas0-pthread        # tensors and autograd; a fast BLAS
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
   zlib1g-dev                               # gzip-compressed logs and metadata
+  libzip-dev                               # checkpoint CRC checks
   libcpp-httplib-dev libcurl4-openssl-dev  # embedding endpoint client and its tests
   libgtest-dev libgmock-dev libbenchmark-dev
 )

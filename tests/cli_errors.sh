@@ -2,7 +2,7 @@
 # Bad input through the CLI: each case must exit non-zero with a message that
 # names the problem (and the file and line where there is one).
 set -u
-caudal="$1"
+caudal="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"  # absolute: some cases change directory
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0
@@ -60,7 +60,7 @@ fi
 expect_error "needs --api-key-env" "$caudal" serve --run "$tmp/run" --host 0.0.0.0 --port 0
 expect_error "was trained with --padding-row zero" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run2" --init "$tmp/run" --hidden 8 --padding-row random --epochs 1
 expect_error "--padding-row: learned not in {zero,random}" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run2" --padding-row learned --epochs 1
-expect_error "--hidden: must be greater than 0, got 0" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run2" --hidden 0
+expect_error "--hidden: must be in (0, 65536], got 0" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run2" --hidden 0
 expect_error "unknown --method 'mixup' (known: faerec, tada)" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/run2" --method mixup
 expect_error "has no FAERec fusion to inspect" "$caudal" inspect-fusion --run "$tmp/run"
 expect_error "resume.pt: not found" "$caudal" resume --run "$tmp/run"
@@ -114,7 +114,7 @@ echo "13 $(seq -s ' ' 2 40)" >>"$tmp/wide.txt"
   echo "ok: eval --run keeps the run's evaluation options" ||
   { echo "FAIL: eval --run changed the run's evaluation options"; failures=$((failures + 1)); }
 "$caudal" eval --run "$tmp/sampled" --sampled-negatives 0 >"$tmp/out.txt" 2>&1
-grep -qF -- "--sampled-negatives: must be greater than 0, got 0" "$tmp/out.txt" && echo "ok: eval option limits" ||
+grep -qF -- "--sampled-negatives: must be in (0, 1000000], got 0" "$tmp/out.txt" && echo "ok: eval option limits" ||
   { echo "FAIL: eval --sampled-negatives 0 accepted"; failures=$((failures + 1)); }
 
 # The raw-log path end to end: prepare ml-100k, embed its items through the id map, content-knn.
@@ -135,6 +135,61 @@ fi
 expect_error "is inside the run directory" "$caudal" report --run "$tmp/sampled" --out "$tmp/sampled/report.html"
 mkdir -p "$tmp/unfinished" && cp "$tmp/sampled/config.json" "$tmp/unfinished/"
 expect_error "unfinished: the run has not finished (no metrics.json)" "$caudal" report --run "$tmp/unfinished" --out "$tmp/r.html"
+
+# Reliability (README, "Reliability"): each case below once crashed,
+# destroyed output or said too little.
+# A trained run is never replaced without --overwrite: a second training
+# into it fails before it writes anything, and the first run stays whole.
+cp "$tmp/paused/model.pt" "$tmp/kept.pt" && cp "$tmp/paused/config.json" "$tmp/kept.json"
+expect_error "holds a trained run (metrics.json); give --overwrite" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/paused" --epochs 1 --hidden 16
+cmp -s "$tmp/paused/model.pt" "$tmp/kept.pt" && cmp -s "$tmp/paused/config.json" "$tmp/kept.json" &&
+  echo "ok: a trained run is kept" || { echo "FAIL: train --out replaced a trained run"; failures=$((failures + 1)); }
+"$caudal" train --data "$tmp/ok.txt" --out "$tmp/paused" --epochs 1 --hidden 8 --overwrite >/dev/null 2>&1 &&
+  [ ! -e "$tmp/paused/resume.pt" ] && [ -f "$tmp/paused/metrics.json" ] && echo "ok: train --overwrite replaces" ||
+  { echo "FAIL: train --overwrite"; failures=$((failures + 1)); }
+printf '1 0.1 0.9\n2 0.2 0.3\n3 0.7 0.1\n4 0.4 0.8\n5 0.9 0.5\n' >"$tmp/v5.txt"
+expect_error "holds a trained run (metrics.json)" "$caudal" eval --method content-knn --data "$tmp/ok.txt" --semantic "$tmp/v5.txt" --out "$tmp/paused"
+cmp -s "$tmp/items.tsv" <(printf 'item_id\ttitle\n1\tred pen\n2\t\n') || echo "FAIL: test setup"
+expect_error "is the --items file" "$caudal" embed --items "$tmp/items.tsv" --columns title --allow-missing --out "$tmp/items.tsv"
+cmp -s "$tmp/items.tsv" <(printf 'item_id\ttitle\n1\tred pen\n2\t\n') && echo "ok: embed keeps its input" ||
+  { echo "FAIL: embed --out onto --items changed the item file"; failures=$((failures + 1)); }
+expect_error "v.txt exists; give --overwrite" "$caudal" embed --items "$tmp/items.tsv" --columns title --out "$tmp/v.txt"
+
+# A run resolves its data from any working directory, and a data file
+# changed since training is refused by name.
+mkdir -p "$tmp/cwd" && cp "$tmp/ok.txt" "$tmp/cwd/data.txt"
+(cd "$tmp/cwd" && "$caudal" train --data data.txt --out rel --epochs 1 --hidden 8 >/dev/null 2>&1) &&
+  (cd / && "$caudal" eval --run "$tmp/cwd/rel" >/dev/null 2>&1) && echo "ok: eval --run from another directory" ||
+  { echo "FAIL: a run trained on a relative --data is not found from elsewhere"; failures=$((failures + 1)); }
+printf '1 1 2 3 4\n2 2 3 4 1\n' >"$tmp/cwd/data.txt"
+expect_error "data.txt changed since the run" "$caudal" eval --run "$tmp/cwd/rel"
+printf '{}\n' >"$tmp/notarun/config.json"
+expect_error "config.json: no \"data\" field" "$caudal" eval --run "$tmp/notarun"
+
+# A full disk (here a file-size limit) is an error; the previous checkpoint
+# stays and no temporary file is left.
+"$caudal" train --data "$tmp/ok.txt" --out "$tmp/full" --epochs 3 --hidden 8 --pause-after 1 >/dev/null 2>&1
+cp "$tmp/full/resume.pt" "$tmp/kept_resume.pt"
+(ulimit -f 1; "$caudal" resume --run "$tmp/full" >"$tmp/out.txt" 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -q "File too large" "$tmp/out.txt" && cmp -s "$tmp/full/resume.pt" "$tmp/kept_resume.pt" &&
+  [ -z "$(ls "$tmp/full" | grep '\.tmp\.')" ]; then
+  echo "ok: a full disk keeps the checkpoint"
+else
+  echo "FAIL: full disk (exit $rc)"; cat "$tmp/out.txt" | tail -3; ls "$tmp/full"; failures=$((failures + 1))
+fi
+"$caudal" resume --run "$tmp/full" >/dev/null 2>&1 && [ -f "$tmp/full/metrics.json" ] && echo "ok: resumed after the full disk" ||
+  { echo "FAIL: resume after a full disk"; failures=$((failures + 1)); }
+
+# Sizes checked up front, naming the id or the option.
+printf '1 1 2 3\n2 2 3 2147483648\n' >"$tmp/huge.txt"
+expect_error "huge.txt:2: item id 2147483648 is far beyond the 4 distinct items" "$caudal" train --data "$tmp/huge.txt" --out "$tmp/h" --epochs 1
+printf 'item_id\ttitle\n1\tred pen\n2000000000\tblue pen\n' >"$tmp/sparse_items.tsv"
+expect_error "item id 2000000000 is far beyond the 2 distinct items" "$caudal" embed --items "$tmp/sparse_items.tsv" --columns title --out "$tmp/s.npy"
+expect_error "--max-len: must be in (0, 100000], got 100000000" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/h" --max-len 1e8
+expect_error "--epochs: must be in (0, 1000000], got 1e+20" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/h" --epochs 99999999999999999999
+expect_error "--pause-after: must be in [1, 1000000], got -1" "$caudal" train --data "$tmp/ok.txt" --out "$tmp/h" --pause-after -1
+expect_error "--timeout: must be in [0.001, 86400], got 0.0001" "$caudal" embed --items "$tmp/items.tsv" --columns title --encoder endpoint --timeout 0.0001 --out "$tmp/e.npy"
 
 [ $failures -eq 0 ] && echo "all CLI error cases passed" || echo "$failures CLI error case(s) failed"
 exit $((failures > 0))

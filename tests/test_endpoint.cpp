@@ -159,6 +159,26 @@ TEST(Endpoint, MalformedAnswersAreClearErrors) {
     auto message = error_of([&] { EmbeddingClient(fast_options(server)).embed({"abc"}); });
     EXPECT_NE(message.find("non-numeric"), std::string::npos) << message;
   }
+  {  // beyond the float range: it would become inf in the table
+    FakeEmbeddingServer server(answer_with("{\"data\": [{\"index\": 0, \"embedding\": [1, 1e39, 3]}]}"));
+    auto message = error_of([&] { EmbeddingClient(fast_options(server)).embed({"abc"}); });
+    EXPECT_NE(message.find("value 1e+39 in data[0] is not a finite float"), std::string::npos) << message;
+  }
+  {  // an empty vector would normalise to NaN
+    FakeEmbeddingServer server(answer_with("{\"data\": [{\"index\": 0, \"embedding\": []}]}"));
+    auto message = error_of([&] { EmbeddingClient(fast_options(server)).embed({"abc"}); });
+    EXPECT_NE(message.find("data[0] is an empty vector"), std::string::npos) << message;
+  }
+}
+
+// A timeout that rounds to 0 ms would mean no timeout at all.
+TEST(Endpoint, TimeoutBelowAMillisecondIsRefused) {
+  EndpointOptions options;  // refused before any request: no server needed
+  options.url = "http://127.0.0.1:9/v1/embeddings";
+  options.model = "test";
+  options.timeout_seconds = 0.0004;
+  auto message = error_of([&] { EmbeddingClient client(options); });
+  EXPECT_NE(message.find("--timeout must be at least 0.001 seconds"), std::string::npos) << message;
 }
 
 TEST(Endpoint, TimeoutsAreRetriedThenReported) {
@@ -201,10 +221,22 @@ TEST(Endpoint, InterruptedRunResumesFromTheCache) {
   EXPECT_EQ(table[0].abs().sum().item<float>(), 0.f);
   for (int64_t id : items)
     for (int c = 0; c < 3; ++c) EXPECT_EQ(table[id][c].item<float>(), vector_for(texts[id])[c]) << "item " << id;
-  // A torn last line (a write cut short) is ignored, not fatal.
+  // A torn last line (a write cut short) is ignored, not fatal...
   std::ofstream(dir.file("cache.jsonl"), std::ios::app) << "{\"item\": 3, \"fingerp";
   endpoint_item_vectors(texts, items, options);
   EXPECT_EQ(server.inputs_received(), 2);
+  // ...and cut off, so that the next append starts on a line of its own: an
+  // edited text is sent again and appended, and every later run reads it back.
+  auto edited = texts;
+  edited[6] = "six, edited";
+  endpoint_item_vectors(edited, items, options);
+  EXPECT_EQ(server.inputs_received(), 3);
+  endpoint_item_vectors(edited, items, options);
+  EXPECT_EQ(server.inputs_received(), 3) << "the appended line was not readable";
+  // A cache path that is a directory would silently cache nothing.
+  options.cache_path = dir.file("");
+  auto message = error_of([&] { endpoint_item_vectors(texts, items, options); });
+  EXPECT_NE(message.find("is not a regular file"), std::string::npos) << message;
 }
 
 TEST(Endpoint, RetryDelayDoublesUpToACap) {

@@ -51,9 +51,10 @@ TEST(Evaluator, FullRankingRemovesHistoryAndPadding) {
   // Valid. B: hidden e3, scores 1:-1 2:0 3:1 4:-2 5:-0.5; history {1,3} removed;
   //   target 4 (-2) is beaten by 2 and 5 -> rank 2 (padding, score 0, never counts).
   // A: hidden e1, target 5 (0.5); history {4,2,1} removed; only 3 (-1) left -> rank 0.
-  // C: hidden e2, target 1 (0): scores 2:1 (history), 3:0, 4:0, 5:0 -> rank 0.
+  // C: hidden e2, target 1 (0): scores 2:1 (history), 3:0, 4:0, 5:0: the
+  //   three ties count against the target -> rank 3.
   auto valid = ranks_by_user(rank_targets(model, ds, Stage::kValid, options, at::kCPU), 3);
-  EXPECT_EQ(valid, (std::vector<int64_t>{0, 2, 0}));
+  EXPECT_EQ(valid, (std::vector<int64_t>{0, 2, 3}));
   // Test. A: hidden e5, target 3 (-0.5), history {4,2,1,5} removed -> rank 0.
   // B: hidden e4, target 2 (0), history {1,3,4} removed, 5 (1) beats it -> rank 1.
   // C: hidden e1, target 2 repeats a history item: ranked by its own score 0
@@ -85,6 +86,27 @@ TEST(Evaluator, SampledProtocolRanksAmongNegatives) {
   // three draws of it -> rank 3.
   auto test = ranks_by_user(rank_targets(model, ds, Stage::kTest, options, at::kCPU), 2);
   EXPECT_EQ(test[0], 3);
+}
+
+// A model that scores every item alike must rank every target last, in the
+// full and the sampled protocol: ties count against the target.
+TEST(Evaluator, TiedScoresCountAgainstTheTarget) {
+  auto table = at::ones({6, 2});
+  table[0].zero_();
+  SequentialRecommender model(std::make_shared<FixedItems>(table), std::make_shared<PassThrough>());
+  auto ds = three_users();
+  EvalOptions options;
+  // Test: A has history {4,2,1,5}, target 3: nothing else left -> 0;
+  // B history {1,3,4}, target 2: item 5 ties -> 1; C history {2,1}, target 2
+  // (a repeat): 3, 4, 5 tie -> 3.
+  auto full = ranks_by_user(rank_targets(model, ds, Stage::kTest, options, at::kCPU), 3);
+  EXPECT_EQ(full, (std::vector<int64_t>{0, 1, 3}));
+  // Sampled: every negative ties with the target (A above saw every item).
+  auto two = testing::dataset_from({{1, 3, 4, 2}, {5, 1, 2}});
+  options.sampled = true;
+  options.sampled_negatives = 4;
+  auto sampled = ranks_by_user(rank_targets(model, two, Stage::kTest, options, at::kCPU), 2);
+  EXPECT_EQ(sampled, (std::vector<int64_t>{4, 4}));
 }
 
 // Users of many lengths, some longer than the window, ranked by a random

@@ -112,9 +112,9 @@ TEST(VectorFile, ForgedSizesAreErrorsBeforeAnyAllocation) {
     return dir.file(name);
   };
   expect_error([&] { load_item_vectors(write("o.npy", npy_bytes("<f4", "(4611686018427387904, 4)", "")), 0); },
-               {"o.npy", "do not hold shape (4611686018427387904, 4)"});
+               {"o.npy", "for shape (4611686018427387904, 4), found 0"});
   expect_error([&] { load_item_vectors(write("l.npy", npy_bytes("<f4", "(99999999999999999999, 1)", "")), 0); },
-               {"l.npy", "shape too large"});
+               {"l.npy", "is out of range"});
   expect_error([&] { load_item_vectors(write("g.txt", "10000000000000 0.1 0.2\n"), 0); },
                {"g.txt", "item 10000000000000 but only 1 vectors"});
 }
@@ -160,7 +160,7 @@ TEST(ItemText, ColumnsTemplateAndMissingItems) {
   // Found with fuzz/fuzz_item_files: without a catalogue size, one id of
   // 10^11 sized a table of 10^11 texts (bad_alloc from a 30-byte file).
   expect_error([&] { load_item_texts(dir.write("huge.tsv", "item_id\ttitle\n99999999999\tpen\n"), options, 0); },
-               {"huge.tsv:2", "item id 99999999999 is larger than any catalogue"});
+               {"huge.tsv", "item id 99999999999 is far beyond the 1 distinct items"});
 }
 
 TEST(ItemText, QuotedCsvAndIdMap) {

@@ -1,6 +1,8 @@
 // The process's allocator, set for training loops.
 #pragma once
 
+#include <cstdint>
+
 namespace caudal {
 
 // Keeps freed memory in the process instead of returning it to the system.
@@ -10,5 +12,9 @@ namespace caudal {
 // and more of FAERec's, under perf). A no-op on other C libraries. Call it
 // once, before any large allocation.
 void keep_freed_memory();
+
+// The machine's physical memory in bytes (0 when unknown): what up-front
+// size checks compare a dense table against.
+uint64_t physical_memory_bytes();
 
 }  // namespace caudal

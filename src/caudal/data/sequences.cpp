@@ -28,7 +28,8 @@ SequenceData load_sequences(const std::string& path) {
   if (!in) throw Error("cannot open sequence file " + path);
   SequenceData data;
   data.source = path;
-  std::unordered_set<int64_t> seen_users;
+  std::unordered_set<int64_t> seen_users, distinct;
+  int64_t largest_line = 0;
   std::string text;
   int64_t line_no = 0;
   int64_t first_blank = 0;
@@ -55,21 +56,30 @@ SequenceData load_sequences(const std::string& path) {
         have_user = true;
       } else {
         items.push_back(parse_id(path, line_no, start, p, "item id"));
-        if (items.back() > kMaxItemId)
-          throw input_error(path, line_no, "item id " + std::to_string(items.back()) + " is larger than " +
-                                               std::to_string(kMaxItemId) + " (item ids run from 1 up to the catalogue size)");
       }
     }
     if (items.size() < 3)
       throw input_error(path, line_no, "user " + std::to_string(user) + " has " + std::to_string(items.size()) +
                                            " items; at least 3 are needed for the train/validation/test split");
     if (!seen_users.insert(user).second) throw input_error(path, line_no, "user id " + std::to_string(user) + " appears twice");
-    for (int64_t item : items) data.num_items = std::max(data.num_items, item);
+    for (int64_t item : items) {
+      if (item > data.num_items) largest_line = line_no;
+      data.num_items = std::max(data.num_items, item);
+      distinct.insert(item);
+    }
     data.user_ids.push_back(user);
     data.sequences.push_back(std::move(items));
   }
   if (data.sequences.empty()) throw Error(path + ": the sequence file has no users");
+  check_dense_item_ids(data.num_items, static_cast<int64_t>(distinct.size()), path + ":" + std::to_string(largest_line));
   return data;
+}
+
+void check_dense_item_ids(int64_t largest, int64_t distinct, const std::string& where) {
+  if (largest <= 2 * distinct + 1000) return;
+  throw Error(where + ": item id " + std::to_string(largest) + " is far beyond the " + std::to_string(distinct) +
+              " distinct items: tables are sized by the largest id, so item ids must run densely from 1 (`caudal "
+              "prepare` renumbers raw ids)");
 }
 
 void save_sequences(const std::string& path, const std::vector<int64_t>& user_ids,

@@ -16,20 +16,19 @@ struct SequenceData {
   int64_t num_items = 0;                        // largest item id; valid ids are 1..num_items
 };
 
-// The largest item id a sequence file may hold. The catalogue is 1..largest
-// id, everything downstream allocates per id (item counts, embedding
-// tables) and evaluation ranks every id for every user; a larger id is a
-// mistake in the file (the benchmark catalogues have some 10^4 items), and
-// would otherwise end in an allocation failure, or for ids near 2^63 in
-// integer overflow, far from the line that holds it.
-constexpr int64_t kMaxItemId = 10'000'000;
-
 // Reads and validates a sequence file. Throws caudal::Error naming the file
 // and line for: an unreadable or empty file, a blank line before the end, a
-// token that is not a positive integer (0 included), an item id above
-// kMaxItemId, a repeated user id, and a user with fewer than 3 items (such a
-// user cannot be split into train, validation and test).
+// token that is not a positive integer (0 included), a repeated user id, and
+// a user with fewer than 3 items (such a user cannot be split into train,
+// validation and test), and sparse item ids (check_dense_item_ids).
 SequenceData load_sequences(const std::string& path);
+
+// Every table (embeddings, TADA's co-occurrences, evaluation scores) is
+// sized by the largest item id, so ids must be dense. Throws caudal::Error,
+// beginning with `where`, when `largest` is more than twice the number of
+// distinct items plus 1,000: one stray id of 2^31 would otherwise ask for
+// terabytes. `caudal prepare` renumbers raw ids densely.
+void check_dense_item_ids(int64_t largest, int64_t distinct, const std::string& where);
 
 // Writes the same format atomically.
 void save_sequences(const std::string& path, const std::vector<int64_t>& user_ids,

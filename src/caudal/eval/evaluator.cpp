@@ -20,8 +20,9 @@ at::Tensor long_tensor(std::vector<int64_t>& values) {
 
 constexpr int64_t kScoreRows = 128;
 
-// Full ranking of one batch: rank = number of items scored strictly higher
-// than the target, history and padding excluded.
+// Full ranking of one batch: rank = number of other items scored at least as
+// high as the target (ties count against it: a model that scores every item
+// alike ranks last, not first), history and padding excluded.
 // Rows [begin, begin + rows) of the batch.
 at::Tensor full_ranks(const at::Tensor& scores_in, const EvalBatch& batch, int64_t begin, int64_t rows,
                       const Dataset& dataset, Stage stage, bool history_score_zero) {
@@ -35,12 +36,14 @@ at::Tensor full_ranks(const at::Tensor& scores_in, const EvalBatch& batch, int64
   }
   mask_items(scores, histories, history_score_zero ? 0.0 : -std::numeric_limits<double>::infinity());
   if (history_score_zero) target_scores = scores.gather(1, targets.unsqueeze(1));
+  // The target does not tie with itself.
+  scores.scatter_(1, targets.unsqueeze(1), -std::numeric_limits<double>::infinity());
   // In place, as 1.0 / 0.0 in the scores' own type, and summed there: a bool
   // comparison summed as int64 first copies it into a [B, num_items] int64
   // tensor (15% of a Beauty validation). Exact while counts fit a float's
   // 24-bit mantissa; larger catalogues count in int64.
-  if (scores.size(1) >= (int64_t{1} << 24)) return scores.gt(target_scores).sum(1);
-  return scores.gt_(target_scores).sum(1).to(at::kLong);
+  if (scores.size(1) >= (int64_t{1} << 24)) return scores.ge(target_scores).sum(1);
+  return scores.ge_(target_scores).sum(1).to(at::kLong);
 }
 
 }  // namespace
@@ -71,7 +74,8 @@ RankedTargets rank_targets(SequentialRecommender& model, const Dataset& dataset,
       }
       auto ids = long_tensor(candidates).view({rows, options.sampled_negatives + 1}).to(device);
       auto scores = (model.items().output(ids) * hidden.unsqueeze(1)).sum(-1);
-      ranks = scores.narrow(1, 1, options.sampled_negatives).gt(scores.narrow(1, 0, 1)).sum(1);
+      // Ties count against the target, as in the full ranking.
+      ranks = scores.narrow(1, 1, options.sampled_negatives).ge(scores.narrow(1, 0, 1)).sum(1);
     } else {
       // Scored in blocks of rows whose [rows, num_items] scores stay in
       // cache through masking and counting (the encoder prefers the whole batch).

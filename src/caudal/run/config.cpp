@@ -31,13 +31,18 @@ ChoiceField choice(Enum& field, std::vector<std::pair<std::string, Enum>> names)
   return out;
 }
 
-Option positive(Option o) {
+// Sizes and counts also get a ceiling far above any real use, so that a
+// mistyped value is an error naming the flag rather than an allocation of
+// terabytes or a loop that never ends.
+Option positive(Option o, double max = kInf) {
   o.min = 0;
   o.min_open = true;
+  o.max = max;
   return o;
 }
-Option non_negative(Option o) {
+Option non_negative(Option o, double max = kInf) {
   o.min = 0;
+  o.max = max;
   return o;
 }
 Option between(Option o, double lo, double hi) {
@@ -54,10 +59,16 @@ Option checked(Option o, std::function<void(const std::string&)> check) {
   return o;
 }
 
+// 1000000 rather than 1e+06 for whole numbers a user types.
+std::string number_text(double x) {
+  if (std::abs(x) < 1e15 && x == std::floor(x)) return fmt::format("{}", static_cast<int64_t>(x));
+  return fmt::format("{}", x);
+}
+
 // "greater than 0", "in [0, 1]", ...: the limits of a number in words.
 std::string limits_text(const Option& o) {
-  if (o.max >= kInf) return fmt::format("{} {}", o.min_open ? "greater than" : "at least", o.min);
-  return fmt::format("in {}{}, {}]", o.min_open ? "(" : "[", o.min, o.max);
+  if (o.max >= kInf) return fmt::format("{} {}", o.min_open ? "greater than" : "at least", number_text(o.min));
+  return fmt::format("in {}{}, {}]", o.min_open ? "(" : "[", number_text(o.min), number_text(o.max));
 }
 
 // Whether a JSON whole number fits in Number: get<Number>() would wrap it
@@ -86,7 +97,7 @@ bool within_limits(const Option& o, double x) {
 }  // namespace
 
 std::string limits_error(const Option& option, double x) {
-  return within_limits(option, x) ? "" : fmt::format("must be {}, got {}", limits_text(option), x);
+  return within_limits(option, x) ? "" : fmt::format("must be {}, got {}", limits_text(option), number_text(x));
 }
 
 std::vector<Option> config_options(TrainConfig& c) {
@@ -99,24 +110,24 @@ std::vector<Option> config_options(TrainConfig& c) {
   return {
       existing({"data", "--data", "sequence file (user item item ...)", G::kData, &c.data}),
       checked({"model", "--model", "backbone: " + backbone_names(), G::kModel, &b.name}, check_backbone_name),
-      positive({"hidden", "--hidden", "width of item vectors and hidden states", G::kModel, &b.hidden}),
-      positive({"layers", "--layers", "layers (blocks) of the backbone", G::kModel, &b.layers}),
-      positive({"heads", "--heads", "attention heads (sasrec, bert4rec)", G::kModel, &b.heads}),
-      positive({"max_len", "--max-len", "longest history window the model reads", G::kModel, &b.max_len}),
+      positive({"hidden", "--hidden", "width of item vectors and hidden states", G::kModel, &b.hidden}, 65536),
+      positive({"layers", "--layers", "layers (blocks) of the backbone", G::kModel, &b.layers}, 1024),
+      positive({"heads", "--heads", "attention heads (sasrec, bert4rec)", G::kModel, &b.heads}, 1024),
+      positive({"max_len", "--max-len", "longest history window the model reads", G::kModel, &b.max_len}, 100000),
       {"fmlp_filter", "--fmlp-filter", "FMLP-Rec filter: causal, or circular (the official one)", G::kModel,
        choice(b.fmlp_filter, {{"causal", FmlpFilter::kCausal}, {"circular", FmlpFilter::kCircular}})},
       between({"dropout", "--dropout", "hidden dropout", G::kTraining, &b.dropout}, 0.0, 0.99),
       between({"attn_dropout", "--attn-dropout", "attention-probability dropout", G::kTraining, &b.attn_dropout}, 0.0,
               0.99),
-      positive({"epochs", "--epochs", "most training epochs", G::kTraining, &c.epochs}),
-      non_negative({"warmup", "--warmup", "epochs before validation starts", G::kTraining, &c.warmup}),
+      positive({"epochs", "--epochs", "most training epochs", G::kTraining, &c.epochs}, 1e6),
+      non_negative({"warmup", "--warmup", "epochs before validation starts", G::kTraining, &c.warmup}, 1e6),
       positive({"eval_every", "--eval-every", "validate every N epochs after the warmup (and after the last epoch)",
-                G::kTraining, &c.eval_every}),
-      positive({"patience", "--patience", "validations without improvement before stopping", G::kTraining, &c.patience}),
+                G::kTraining, &c.eval_every}, 1e6),
+      positive({"patience", "--patience", "validations without improvement before stopping", G::kTraining, &c.patience}, 1e6),
       {"seed", "--seed", "fixes every random choice of the run", G::kTraining, &c.seed},
       positive({"threads", "--threads", "compute threads (1 is fastest for these models on a CPU)", G::kTraining,
-                &c.threads}),
-      positive({"batch", "--batch", "users per training batch", G::kTraining, &c.batch}),
+                &c.threads}, 1024),
+      positive({"batch", "--batch", "users per training batch", G::kTraining, &c.batch}, 1e7),
       positive({"lr", "--lr", "Adam's learning rate", G::kTraining, &c.lr}),
       {"device", "--device", "cpu or cuda[:N]", G::kTraining, &c.device},
       between({"head_ratio", "--head-ratio", "share of head items and users", G::kTraining, &c.head_ratio}, 0.01, 0.99),
@@ -137,13 +148,13 @@ std::vector<Option> config_options(TrainConfig& c) {
       {"loss", "--loss",
        "bce (one sampled negative per position), ce (softmax over all items) or auto (ce for bert4rec, bce otherwise)",
        G::kTraining, choice(c.loss, {{"auto", LossChoice::kAuto}, {"bce", LossChoice::kBce}, {"ce", LossChoice::kCe}})},
-      positive({"eval_batch", "--eval-batch", "users per evaluation batch", G::kEvaluation, &e.batch_size}),
+      positive({"eval_batch", "--eval-batch", "users per evaluation batch", G::kEvaluation, &e.batch_size}, 1e7),
       {"history_score_zero", "--official-history-mask",
        "score history items 0 as the official code does (default: remove them)", G::kEvaluation, &e.history_score_zero},
       {"sampled_eval", "--sampled-eval", "rank the target among sampled negatives instead of all items",
        G::kEvaluation, &e.sampled},
       positive({"sampled_negatives", "--sampled-negatives", "negatives for --sampled-eval", G::kEvaluation,
-                &e.sampled_negatives}),
+                &e.sampled_negatives}, 1e6),
       checked({"method", "--method", "methods on top of the backbone, comma-separated: " + method_names(), G::kMethods,
                &c.methods.list},
               check_methods),
@@ -152,7 +163,7 @@ std::vector<Option> config_options(TrainConfig& c) {
       positive({"lis_lambda", "--lis-lambda", "TADA: LIS ridge lambda", G::kMethods, &tada.lis.lambda}),
       between({"lis_xi", "--lis-xi", "TADA: LIS diagonal bound xi", G::kMethods, &tada.lis.xi}, 0.0, 1.0),
       {"tada_th", "--tada-th", "TADA: LIS similarity threshold", G::kMethods, &tada.lis.threshold},
-      positive({"tada_topk", "--tada-topk", "TADA: LIS neighbours per item", G::kMethods, &tada.lis.top_k}),
+      positive({"tada_topk", "--tada-topk", "TADA: LIS neighbours per item", G::kMethods, &tada.lis.top_k}, 1e6),
       between({"rate_a", "--rate-a", "TADA: lower bound of the per-sequence rate", G::kMethods, &tada.augment.rate_a},
               0.0, 1.0),
       between({"rate_b", "--rate-b", "TADA: upper bound of the per-sequence rate", G::kMethods, &tada.augment.rate_b},
@@ -172,7 +183,7 @@ std::vector<Option> config_options(TrainConfig& c) {
       {"bt_gamma", "--bt-gamma", "FAERec: Barlow Twins off-diagonal weight", G::kMethods, &faerec.gamma},
       between({"w_min", "--w-min", "FAERec: curriculum minimum item-level weight", G::kMethods, &faerec.w_min}, 0.0, 1.0),
       between({"w_max", "--w-max", "FAERec: curriculum maximum item-level weight", G::kMethods, &faerec.w_max}, 0.0, 1.0),
-      positive({"period", "--period", "FAERec: curriculum period in epochs", G::kMethods, &faerec.period}),
+      positive({"period", "--period", "FAERec: curriculum period in epochs", G::kMethods, &faerec.period}, 1e6),
       between({"align_chunk", "--align-chunk", "FAERec: most tokens per InfoNCE problem", G::kMethods,
                &faerec.align_chunk},
               2, kInf),

@@ -6,10 +6,14 @@
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <mutex>
+#include <sstream>
 #include <nlohmann/json.hpp>
+#include <vector>
+#include <zip.h>
 
 #include "caudal/core/atomic_file.h"
 #include "caudal/core/error.h"
@@ -21,6 +25,26 @@ RunDirectory RunDirectory::create(std::string path) {
   std::filesystem::create_directories(path, ec);
   if (ec) throw Error("cannot create run directory " + path + ": " + ec.message());
   return RunDirectory(std::move(path));
+}
+
+RunDirectory RunDirectory::create_new(std::string path, bool overwrite) {
+  auto run = create(std::move(path));
+  const auto& p = run.path();
+  if (!overwrite && run.has_resume_state())
+    throw Error(p + " holds an unfinished training (resume.pt): continue it with `caudal resume --run " + p +
+                "`, choose another --out, or give --overwrite to start afresh");
+  for (const char* finished : {"metrics.json", "model.pt"})
+    if (!overwrite && std::filesystem::exists(run.file(finished)))
+      throw Error(p + " holds a trained run (" + finished + "); give --overwrite to replace it, or choose another --out");
+  // Every file a run directory can hold (written by the trainer, eval,
+  // inspect-fusion and TADA's candidate cache).
+  for (const char* name : {"config.json", "model.pt", "resume.pt", "metrics.json", "eval.json", "history.jsonl",
+                           "fusion.json", "tada_candidates.json", "train.log"}) {
+    std::error_code ec;
+    std::filesystem::remove(run.file(name), ec);
+    if (ec) throw Error("cannot remove " + run.file(name) + " to overwrite the run: " + ec.message());
+  }
+  return run;
 }
 
 RunDirectory RunDirectory::open(std::string path) {
@@ -116,11 +140,48 @@ void read_module(torch::serialize::InputArchive& archive, torch::nn::Module& mod
   for (auto& b : module.named_buffers(true)) restore(b.key(), b.value(), true);
 }
 
+// LibTorch's reader (miniz, built without its CRC checks) loads a checkpoint
+// whose tensor bytes were changed without a word. libzip reads every entry
+// once and compares it with the CRC-32 the archive recorded for it.
+void verify_zip_checksums(const std::string& path) {
+  const std::string damaged = path + ": checkpoint is damaged, truncated or not a caudal checkpoint: ";
+  int code = 0;
+  zip_t* zip = zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &code);
+  if (!zip) {
+    zip_error_t error;
+    zip_error_init_with_code(&error, code);
+    const std::string reason = zip_error_strerror(&error);
+    zip_error_fini(&error);
+    throw Error(damaged + reason);
+  }
+  std::vector<char> buffer(1 << 16);
+  std::string problem;
+  const zip_int64_t entries = zip_get_num_entries(zip, 0);
+  for (zip_int64_t i = 0; i < entries && problem.empty(); ++i) {
+    zip_file_t* entry = zip_fopen_index(zip, static_cast<zip_uint64_t>(i), 0);
+    if (!entry) {
+      problem = zip_strerror(zip);
+      break;
+    }
+    zip_int64_t got = 0;
+    while ((got = zip_fread(entry, buffer.data(), buffer.size())) > 0) {
+    }
+    if (got < 0) problem = std::string(zip_get_name(zip, static_cast<zip_uint64_t>(i), 0)) + ": " + zip_file_strerror(entry);
+    zip_fclose(entry);
+  }
+  zip_discard(zip);
+  if (!problem.empty()) throw Error(damaged + problem);
+}
+
 void open_archive(torch::serialize::InputArchive& archive, const std::string& path, const c10::Device& device) {
   if (!std::filesystem::exists(path)) throw Error(path + ": checkpoint not found");
-  // LibTorch's message is long and internal; keep its first line.
+  verify_zip_checksums(path);
+  // LibTorch's message is long and internal; keep its first line that says
+  // something (the TorchScript importer's begin with a line break).
   auto damaged = [&](const std::string& what) {
-    return Error(path + ": checkpoint is damaged, truncated or not a caudal checkpoint: " + what.substr(0, what.find('\n')));
+    const size_t start = std::min(what.find_first_not_of(" \n"), what.size());
+    return Error(path + ": checkpoint is damaged, truncated or not a caudal checkpoint: " +
+                 what.substr(start, what.find('\n', start) - start));
   };
   try {
     archive.load_from(path, device);
@@ -134,14 +195,23 @@ void open_archive(torch::serialize::InputArchive& archive, const std::string& pa
   }
 }
 
+// The archive's bytes, written by our atomic writer rather than by
+// LibTorch's file writer: that one reports a failed write (a full disk) by
+// throwing from its destructor, which ends the process, and leaves its file
+// behind. In memory first, a full disk is an ordinary error and the previous
+// checkpoint stays.
+void save_archive(torch::serialize::OutputArchive& archive, const std::string& path) {
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  write_file_atomically(path, bytes.str());
+}
+
 }  // namespace
 
 void RunDirectory::save_checkpoint(torch::nn::Module& module, const std::string& name) const {
-  write_atomically(file(name), [&](const std::string& tmp) {
-    torch::serialize::OutputArchive archive;
-    write_module(archive, module);
-    archive.save_to(tmp);
-  });
+  torch::serialize::OutputArchive archive;
+  write_module(archive, module);
+  save_archive(archive, file(name));
 }
 
 void RunDirectory::load_checkpoint(torch::nn::Module& module, const std::string& name) const {
@@ -153,20 +223,18 @@ void RunDirectory::load_checkpoint(torch::nn::Module& module, const std::string&
 
 void RunDirectory::save_resume_state(torch::nn::Module& model, const torch::optim::Optimizer& optimizer,
                                      const TrainProgress& progress, const c10::Device& device) const {
-  write_atomically(file(kResumeFile), [&](const std::string& tmp) {
-    torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
-    write_module(model_archive, model);
-    archive.write("model", model_archive);
-    optimizer.save(optimizer_archive);
-    archive.write("optimizer", optimizer_archive);
-    archive.write("generator", at::globalContext().defaultGenerator(device).get_state());
-    archive.write("next_epoch", c10::IValue(progress.next_epoch));
-    archive.write("best_epoch", c10::IValue(progress.best_epoch));
-    archive.write("best_score", c10::IValue(progress.best_score));
-    archive.write("since_best", c10::IValue(progress.since_best));
-    archive.write("train_seconds", c10::IValue(progress.train_seconds));
-    archive.save_to(tmp);
-  });
+  torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
+  write_module(model_archive, model);
+  archive.write("model", model_archive);
+  optimizer.save(optimizer_archive);
+  archive.write("optimizer", optimizer_archive);
+  archive.write("generator", at::globalContext().defaultGenerator(device).get_state());
+  archive.write("next_epoch", c10::IValue(progress.next_epoch));
+  archive.write("best_epoch", c10::IValue(progress.best_epoch));
+  archive.write("best_score", c10::IValue(progress.best_score));
+  archive.write("since_best", c10::IValue(progress.since_best));
+  archive.write("train_seconds", c10::IValue(progress.train_seconds));
+  save_archive(archive, file(kResumeFile));
 }
 
 TrainProgress RunDirectory::load_resume_state(torch::nn::Module& model, torch::optim::Optimizer& optimizer,

@@ -36,6 +36,13 @@ class RunDirectory {
  public:
   // For writing a run: creates the directory (and its parents) if needed.
   static RunDirectory create(std::string path);
+  // For writing a new run (train, import, an evaluated baseline): like
+  // create, but a directory that holds a trained or finished run (model.pt
+  // or metrics.json) or an unfinished training (resume.pt) is an error
+  // naming it, unless `overwrite`: then that run's files are removed first,
+  // so that no new config.json is ever paired with an old model. Files that
+  // are not a run's are left alone.
+  static RunDirectory create_new(std::string path, bool overwrite);
   // For reading a run: throws caudal::Error naming the path when it is not a directory.
   static RunDirectory open(std::string path);
 

@@ -2,6 +2,9 @@
 
 #include <torch/utils.h>
 
+#include "caudal/core/error.h"
+#include "caudal/run/input_files.h"
+
 namespace caudal {
 
 std::shared_ptr<SequentialRecommender> build_model(const TrainConfig& config, int64_t num_items) {
@@ -20,7 +23,13 @@ TrainConfig read_run_config(const RunDirectory& run) {
   return train_config_from_json(run.read_json("config.json"), run.file("config.json"));
 }
 
+void require_data_field(const RunDirectory& run, const TrainConfig& config) {
+  if (config.data.empty()) throw Error(run.file("config.json") + ": no \"data\" field (the sequence file the run was trained on)");
+}
+
 TrainedRun load_trained_run(const RunDirectory& run, const TrainConfig& config, const c10::Device& device) {
+  require_data_field(run, config);
+  check_run_inputs(run, config);
   Dataset dataset(load_sequences(config.data), config.head_ratio);
   auto model = build_model(config, dataset.num_items());
   run.load_checkpoint(*model);

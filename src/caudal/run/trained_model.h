@@ -21,6 +21,9 @@ std::shared_ptr<SequentialRecommender> build_model(const TrainConfig& config, in
 
 // RUN/config.json; throws caudal::Error naming the file when it is missing or wrong.
 TrainConfig read_run_config(const RunDirectory& run);
+// Throws caudal::Error naming RUN/config.json when `config` has no data file
+// to load (a config.json without "data").
+void require_data_field(const RunDirectory& run, const TrainConfig& config);
 
 // A trained run, ready to rank: its config, its data, and its model with the
 // best checkpoint (model.pt), on `device`, in eval mode.

@@ -6,8 +6,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -41,7 +45,8 @@ Response post_json(const std::string& url, const std::string& body, const std::s
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
   curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_seconds * 1000));
+  // At least 1 ms: 0 would mean no timeout at all.
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, std::max(1L, std::lround(timeout_seconds * 1000)));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, append_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
@@ -77,6 +82,8 @@ EmbeddingClient::EmbeddingClient(EndpointOptions options) : options_(std::move(o
   if (options_.url.empty()) throw Error("--endpoint: a URL is required for the endpoint encoder");
   if (options_.model.empty()) throw Error("--model: the endpoint encoder needs a model name");
   if (options_.batch_size < 1) throw Error("--batch-size must be at least 1");
+  if (!(options_.timeout_seconds >= 0.001))
+    throw Error("--timeout must be at least 0.001 seconds, got " + std::to_string(options_.timeout_seconds));
   if (const char* key = std::getenv(options_.api_key_env.c_str())) api_key_ = key;
 }
 
@@ -121,8 +128,14 @@ std::vector<std::vector<float>> EmbeddingClient::embed(const std::vector<std::st
         throw Error(options_.url + ": malformed answer (data[" + std::to_string(i) + "] has no 'embedding' array)");
       for (const auto& v : entry["embedding"]) {
         if (!v.is_number()) throw Error(options_.url + ": malformed answer (non-numeric value in data[" + std::to_string(i) + "])");
-        vectors[index].push_back(v.get<float>());
+        const double value = v.get<double>();
+        if (!std::isfinite(value) || std::abs(value) > std::numeric_limits<float>::max())
+          throw Error(options_.url + ": malformed answer (value " + v.dump() + " in data[" + std::to_string(i) +
+                      "] is not a finite float)");
+        vectors[index].push_back(static_cast<float>(value));
       }
+      if (vectors[index].empty())
+        throw Error(options_.url + ": malformed answer (data[" + std::to_string(i) + "] is an empty vector)");
       if (options_.dim == 0) options_.dim = static_cast<int64_t>(vectors[index].size());
       if (static_cast<int64_t>(vectors[index].size()) != options_.dim)
         throw Error(options_.url + ": vector of length " + std::to_string(vectors[index].size()) + " in data[" +
@@ -134,32 +147,53 @@ std::vector<std::vector<float>> EmbeddingClient::embed(const std::vector<std::st
               " tries; last: " + last_problem);
 }
 
+std::unordered_map<int64_t, std::vector<float>> read_embedding_cache(const std::string& path, const std::string& model,
+                                                                    const std::vector<std::string>& texts) {
+  namespace fs = std::filesystem;
+  std::unordered_map<int64_t, std::vector<float>> cached;
+  if (!fs::exists(path)) return cached;
+  if (!fs::is_regular_file(path)) throw Error("--cache " + path + " is not a regular file (a directory?)");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error("cannot open the cache " + path + ": " + std::strerror(errno));
+  std::string line;
+  int64_t line_no = 0;
+  uint64_t whole_lines_bytes = 0;  // up to and including the last newline
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (in.eof()) {  // no newline after it: the torn tail of an interrupted write
+      std::error_code ec;
+      fs::resize_file(path, whole_lines_bytes, ec);
+      if (ec) throw Error("cannot cut the torn last line of the cache " + path + ": " + ec.message());
+      std::fprintf(stderr, "caudal: warning: %s:%lld: dropped a torn last line (an interrupted write)\n", path.c_str(),
+                   static_cast<long long>(line_no));
+      break;
+    }
+    whole_lines_bytes += line.size() + 1;
+    if (line.empty()) continue;
+    auto entry = nlohmann::json::parse(line, nullptr, false);
+    if (entry.is_discarded() || !entry.is_object() || !entry.contains("item") || !entry["item"].is_number_integer() ||
+        !entry.contains("fingerprint") || !entry["fingerprint"].is_string() || !entry.contains("embedding") ||
+        !entry["embedding"].is_array() || entry["embedding"].empty())
+      throw input_error(path, line_no,
+                        "damaged cache line (not {\"item\", \"fingerprint\", \"embedding\"}); delete the line or the cache");
+    std::vector<float> vector;
+    for (const auto& v : entry["embedding"]) {
+      if (!v.is_number() || !std::isfinite(v.get<double>()) || std::abs(v.get<double>()) > std::numeric_limits<float>::max())
+        throw input_error(path, line_no, "damaged cache line (value " + v.dump() + " is not a finite float)");
+      vector.push_back(v.get<float>());
+    }
+    const int64_t item = entry["item"].get<int64_t>();
+    if (item >= 1 && item < static_cast<int64_t>(texts.size()) &&
+        entry["fingerprint"].get<std::string>() == fingerprint(model, texts[item]))
+      cached[item] = std::move(vector);
+  }
+  return cached;
+}
+
 at::Tensor endpoint_item_vectors(const std::vector<std::string>& texts, const std::vector<int64_t>& items,
                                  const EndpointOptions& options, const std::function<void(int64_t, int64_t)>& progress) {
   std::unordered_map<int64_t, std::vector<float>> done;
-  // The cache is append-only JSON lines; a torn last line (an interrupted
-  // write) is ignored, anything else malformed is an error.
-  if (!options.cache_path.empty()) {
-    std::ifstream in(options.cache_path);
-    std::string line;
-    int64_t line_no = 0;
-    std::vector<std::string> lines;
-    while (std::getline(in, line)) lines.push_back(line);
-    for (size_t k = 0; k < lines.size(); ++k) {
-      ++line_no;
-      if (lines[k].empty()) continue;
-      try {
-        auto entry = nlohmann::json::parse(lines[k]);
-        const int64_t item = entry.at("item").get<int64_t>();
-        if (item >= 1 && item < static_cast<int64_t>(texts.size()) &&
-            entry.at("fingerprint").get<std::string>() == fingerprint(options.model, texts[item]))
-          done[item] = entry.at("embedding").get<std::vector<float>>();
-      } catch (const nlohmann::json::exception& e) {
-        if (k + 1 == lines.size()) break;
-        throw input_error(options.cache_path, line_no, std::string("damaged cache line: ") + e.what());
-      }
-    }
-  }
+  if (!options.cache_path.empty()) done = read_embedding_cache(options.cache_path, options.model, texts);
   std::vector<int64_t> todo;
   for (int64_t item : items)
     if (!done.count(item)) todo.push_back(item);
@@ -167,7 +201,10 @@ at::Tensor endpoint_item_vectors(const std::vector<std::string>& texts, const st
   if (!done.empty() && client_options.dim == 0) client_options.dim = static_cast<int64_t>(done.begin()->second.size());
   EmbeddingClient client(client_options);
   std::ofstream cache;
-  if (!options.cache_path.empty()) cache.open(options.cache_path, std::ios::app);
+  if (!options.cache_path.empty()) {
+    cache.open(options.cache_path, std::ios::app | std::ios::binary);
+    if (!cache) throw Error("cannot open the cache " + options.cache_path + " to append: " + std::strerror(errno));
+  }
   const auto total = static_cast<int64_t>(items.size());
   for (size_t start = 0; start < todo.size(); start += options.batch_size) {
     const size_t end = std::min(todo.size(), start + static_cast<size_t>(options.batch_size));
@@ -182,7 +219,8 @@ at::Tensor endpoint_item_vectors(const std::vector<std::string>& texts, const st
                      .dump()
               << '\n';
     }
-    if (cache.is_open()) cache.flush();
+    if (cache.is_open() && !cache.flush())
+      throw Error("cannot write the cache " + options.cache_path + " (disk full?): " + std::strerror(errno));
     if (progress) progress(total - static_cast<int64_t>(todo.size() - end), total);
   }
   int64_t dim = 0;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
@@ -47,6 +48,15 @@ class EmbeddingClient {
 at::Tensor endpoint_item_vectors(const std::vector<std::string>& texts, const std::vector<int64_t>& items,
                                  const EndpointOptions& options,
                                  const std::function<void(int64_t, int64_t)>& progress = nullptr);
+
+// The resumable cache: JSON lines {"item", "fingerprint", "embedding"}, one
+// per finished item -> the vectors of the items whose (model, text) still
+// match. A last line without its newline (the torn tail of an interrupted
+// write) is cut off the file, so that appending continues on a whole line; a
+// malformed whole line or a non-finite value is an error naming file and
+// line, and a path that is not a regular file is an error. No file: none cached.
+std::unordered_map<int64_t, std::vector<float>> read_embedding_cache(const std::string& path, const std::string& model,
+                                                                    const std::vector<std::string>& texts);
 
 // Seconds to wait before retry number `retry` (1, 2, ...): `first`, doubling
 // with each retry up to 64 times `first`, however many retries are allowed.

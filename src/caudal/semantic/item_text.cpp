@@ -20,10 +20,6 @@ int64_t parse_item_id(const std::string& text, const std::string& path, int64_t 
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
   if (ec != std::errc() || ptr != text.data() + text.size() || id <= 0)
     throw input_error(path, line, "item id must be a positive integer, got '" + text + "'");
-  // Without a catalogue size the largest id sets it, and a text slot is
-  // allocated for every id up to there.
-  if (id > kMaxItemId)
-    throw input_error(path, line, "item id " + text + " is larger than any catalogue (" + std::to_string(kMaxItemId) + ")");
   return id;
 }
 
@@ -135,7 +131,10 @@ ItemTexts load_item_texts(const std::string& path, const ItemTextOptions& option
     largest = std::max(largest, id);
     texts.emplace_back(id, std::move(text));
   }
-  if (num_items == 0) num_items = largest;
+  if (num_items == 0) {
+    check_dense_item_ids(largest, static_cast<int64_t>(texts.size()), path);
+    num_items = largest;
+  }
   ItemTexts out;
   out.text.assign(num_items + 1, "");
   std::vector<char> seen(num_items + 1, 0);

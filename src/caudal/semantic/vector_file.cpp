@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -19,14 +20,6 @@ namespace {
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// A dimension of a .npy shape (digits, by the header's regex); false when it
-// does not fit int64_t, which no file could hold anyway.
-bool parse_extent(const std::string& digits, int64_t& value) {
-  const char* end = digits.data() + digits.size();
-  const auto [stop, error] = std::from_chars(digits.data(), end, value);
-  return error == std::errc() && stop == end;
 }
 
 // Row 0 zero, rows 1..N the items; validated.
@@ -137,8 +130,11 @@ at::Tensor read_npy(const std::string& path) {
   if (!std::regex_search(header, m, std::regex("'shape':\\s*\\(\\s*(\\d+)\\s*,\\s*(\\d+)\\s*,?\\s*\\)")))
     throw Error(path + ": expected a 2-D array (shape (items, dims)) in the .npy header: " + header);
   int64_t rows = 0, cols = 0;
-  if (!parse_extent(m[1], rows) || !parse_extent(m[2], cols))
-    throw Error(path + ": .npy shape too large for any file: " + header);
+  for (auto [group, value] : {std::pair<int, int64_t*>{1, &rows}, {2, &cols}}) {
+    const std::string digits = m[group];
+    if (std::from_chars(digits.data(), digits.data() + digits.size(), *value).ec != std::errc())
+      throw Error(path + ": .npy shape (" + std::string(m[1]) + ", " + std::string(m[2]) + ") is out of range");
+  }
   at::ScalarType type;
   size_t width;
   if (descr == "<f4" || descr == "=f4") {
@@ -152,12 +148,12 @@ at::Tensor read_npy(const std::string& path) {
   }
   const size_t data_offset = offset + header_len;
   const size_t found = bytes.size() - data_offset;
-  // Compared by division first: the product of a forged shape can overflow.
-  const auto rows_size = static_cast<size_t>(rows), cols_size = static_cast<size_t>(cols);
-  const bool fits = rows_size == 0 || cols_size == 0 || rows_size <= found / width / cols_size;
-  if (!fits || rows_size * cols_size * width != found)
-    throw Error(path + ": " + std::to_string(found) + " bytes of data do not hold shape (" + std::to_string(rows) + ", " +
-                std::to_string(cols) + ") of " + std::to_string(width) + "-byte values (truncated?)");
+  // Compared by division first: rows * cols * width of a forged header can overflow.
+  const bool fits = rows == 0 || cols == 0 || static_cast<size_t>(cols) <= found / width / static_cast<size_t>(rows);
+  const size_t expected = fits ? static_cast<size_t>(rows) * static_cast<size_t>(cols) * width : SIZE_MAX;
+  if (found != expected)
+    throw Error(path + ": expected " + std::to_string(expected) + " bytes of data for shape (" + std::to_string(rows) + ", " +
+                std::to_string(cols) + "), found " + std::to_string(found) + " (truncated?)");
   auto out = at::empty({rows, cols}, type);
   if (found > 0) std::memcpy(out.data_ptr(), bytes.data() + data_offset, found);  // an empty tensor's data is null
   return out;
@@ -195,6 +191,11 @@ at::Tensor load_item_vectors(const std::string& path, int64_t expected_items) {
 
 void save_item_vectors(const std::string& path, const at::Tensor& table) {
   auto items = table.narrow(0, 1, table.size(0) - 1).to(at::kFloat).contiguous().cpu();
+  // A table that a later load would refuse is not written.
+  const auto finite_rows = at::isfinite(items).all(1);
+  if (!finite_rows.all().item<bool>())
+    throw Error("cannot write " + path + ": item " + std::to_string(at::argmin(finite_rows.to(at::kInt)).item<int64_t>() + 1) +
+                " has non-finite values (NaN or beyond the float range)");
   if (ends_with(path, ".npy")) return write_npy(path, items);
   std::ostringstream out;
   out.precision(9);

@@ -15,6 +15,7 @@
 #include "caudal/method/registry.h"
 #include "caudal/objective/losses.h"
 #include "caudal/objective/masked_items.h"
+#include "caudal/run/input_files.h"
 #include "caudal/run/trained_model.h"
 
 namespace caudal {
@@ -165,7 +166,9 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
   TrainConfig effective = config;  // config.json records the loss and batching actually used
   effective.loss = setup.options.loss == RecLoss::kSoftmax ? LossChoice::kCe : LossChoice::kBce;
   effective.batching = setup.batching;
-  run.write_json("config.json", to_json(effective));
+  auto config_json = to_json(effective);
+  config_json["inputs"] = fingerprint_inputs(effective);
+  run.write_json("config.json", config_json);
 
   if (init_run) {
     init_run->load_checkpoint(*model);
@@ -213,8 +216,11 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
     const double seconds = seconds_since(start);
     progress.train_seconds += seconds;
     if (!std::isfinite(loss))
-      throw Error(fmt::format("training diverged: loss is {} at epoch {}; the best checkpoint so far is kept in {}", loss,
-                              epoch + 1, run.file("model.pt")));
+      throw Error(fmt::format("training diverged: loss is {} at epoch {}; {}", loss, epoch + 1,
+                              progress.best_epoch > 0
+                                  ? fmt::format("the best checkpoint so far (epoch {}) is kept in {}", progress.best_epoch,
+                                                run.file("model.pt"))
+                                  : std::string("no checkpoint was saved yet (try a lower --lr)")));
     nlohmann::json record = {{"epoch", epoch + 1}, {"train_seconds", seconds}};
     for (const auto& [name, value] : losses) record["losses"][name] = value;
     std::string validation;

@@ -9,6 +9,7 @@
 
 #include "caudal/core/atomic_file.h"
 #include "caudal/core/error.h"
+#include "caudal/core/memory.h"
 
 namespace caudal {
 namespace {
@@ -62,6 +63,15 @@ std::vector<uint8_t> tail_preference(const Dataset& dataset) {
 }
 
 TadaPreparation prepare_tada(const Dataset& dataset, int64_t max_len, const LisOptions& options) {
+  // The LIS step holds a dense items x items co-occurrence matrix and works
+  // on it in place: refuse up front what cannot fit, rather than fail (or
+  // swap) an hour into the preparation.
+  const double gram_bytes = 4.0 * static_cast<double>(dataset.num_items()) * static_cast<double>(dataset.num_items());
+  const auto memory = static_cast<double>(physical_memory_bytes());
+  if (memory > 0 && 2 * gram_bytes > memory)
+    throw Error(fmt::format("--method tada: the LIS step needs a dense {} x {} item matrix ({:.1f} GB, about twice that "
+                            "at its peak) and this machine has {:.1f} GB of memory",
+                            dataset.num_items(), dataset.num_items(), gram_bytes / 1e9, memory / 1e9));
   TadaPreparation prep;
   prep.tail_preference = tail_preference(dataset);
   auto parts = recent_training_parts(dataset, max_len);
