@@ -117,7 +117,7 @@ std::vector<std::vector<float>> parse_embedding_answer(const std::string& body, 
   nlohmann::json answer;
   try {
     answer = nlohmann::json::parse(body);
-  } catch (const nlohmann::json::parse_error&) {
+  } catch (const nlohmann::json::exception&) {  // a syntax error, or a number beyond double (1e400)
     throw Error(url + ": malformed answer (not JSON): " + excerpt(body));
   }
   if (!answer.is_object() || !answer.contains("data") || !answer["data"].is_array())
