@@ -171,6 +171,15 @@ TEST(Endpoint, MalformedAnswersAreClearErrors) {
   }
 }
 
+// Found by fuzz/fuzz_endpoint: a number beyond double in an answer made
+// nlohmann::json throw out_of_range, not the parse_error that was caught, so
+// `caudal embed` died on an uncaught exception.
+TEST(Endpoint, ANumberBeyondDoubleInAnAnswerIsAnError) {
+  int64_t dim = 0;
+  auto message = error_of([&] { parse_embedding_answer("{\"data\": [{\"embedding\": [1e400]}]}", 1, dim, "http://e"); });
+  EXPECT_NE(message.find("http://e: malformed answer (not JSON)"), std::string::npos) << message;
+}
+
 // A timeout that rounds to 0 ms would mean no timeout at all.
 TEST(Endpoint, TimeoutBelowAMillisecondIsRefused) {
   EndpointOptions options;  // refused before any request: no server needed

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <zlib.h>
 
 #include "caudal/core/atomic_file.h"
 #include "caudal/core/error.h"
@@ -205,6 +206,10 @@ TEST(RunDirectory, ConfigRoundTripAndTypeErrors) {
       {{{"hidden", 0}}, "field 'hidden' must be in (0, 65536], got 0"},
       {{{"max_len", 100000000}}, "field 'max_len' must be in (0, 100000], got 100000000"},
       {{{"seed", -1}}, "field 'seed' must be a non-negative whole number"},
+      // Found by fuzz/fuzz_run_files: numbers the field cannot hold were
+      // read wrapped (4294967297 threads as 1, 2^63 epochs as negative).
+      {{{"threads", 4294967297}}, "field 'threads' must be a whole number from -2147483648 to 2147483647, got 4294967297"},
+      {{{"epochs", 9223372036854775808u}}, "field 'epochs' must be a whole number from"},
       {{{"dropout", 1.5}}, "field 'dropout' must be in [0, 0.99], got 1.5"},
       {{{"batching", "sorted"}}, "field 'batching' must be one of auto, bucketed, random, padded, got \"sorted\""},
       {{{"sampled_eval", 1}}, "field 'sampled_eval' must be true or false"},
@@ -307,12 +312,71 @@ TEST(Batching, RandomPaddingRowIsNeverTrainedAndPadsEveryBatch) {
   EXPECT_THROW(build_model(config, 20), Error);
 }
 
+// Changes `from` to `to` (as long) inside the entry of a stored (not
+// compressed) zip archive whose name ends with `entry`, and writes the
+// entry's new CRC-32 wherever the archive records it (central directory, and
+// the local header or, as LibTorch writes, the data descriptor after the
+// data): a forged file that every zip check finds consistent.
+void forge_zip_entry(std::string& zip, const std::string& entry, const std::string& from, const std::string& to) {
+  auto u16 = [&](size_t at) { return static_cast<size_t>(static_cast<uint8_t>(zip[at]) | static_cast<uint8_t>(zip[at + 1]) << 8); };
+  auto u32 = [&](size_t at) { return u16(at) | u16(at + 2) << 16; };
+  auto put32 = [&](size_t at, uint32_t value) {
+    for (int i = 0; i < 4; ++i) zip[at + i] = static_cast<char>(value >> (8 * i));
+  };
+  size_t central = zip.find("PK\x01\x02");
+  auto names_entry = [&] {
+    const size_t length = u16(central + 28);
+    return length >= entry.size() && zip.compare(central + 46 + length - entry.size(), entry.size(), entry) == 0;
+  };
+  while (central != std::string::npos && !names_entry()) central = zip.find("PK\x01\x02", central + 4);
+  ASSERT_NE(central, std::string::npos) << "no entry " << entry;
+  const size_t size = u32(central + 24), local = u32(central + 42);
+  ASSERT_EQ(u32(central + 20), size) << "entry is compressed";
+  const size_t data = local + 30 + u16(local + 26) + u16(local + 28);
+  const size_t at = zip.find(from, data);
+  ASSERT_TRUE(at != std::string::npos && at + from.size() <= data + size) << "no '" << from << "' in " << entry;
+  zip.replace(at, from.size(), to);
+  const auto crc = static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(zip.data() + data), static_cast<uInt>(size)));
+  put32(central + 16, crc);
+  const bool descriptor = u16(local + 6) & 8;
+  if (!descriptor) put32(local + 14, crc);
+  else put32(data + size + (zip.compare(data + size, 4, "PK\x07\x08") == 0 ? 4 : 0), crc);
+}
+
+// Found by fuzz/fuzz_checkpoint: LibTorch's reader reports a damaged
+// archive not only with c10::Error but also with torch::jit::ErrorReport,
+// std::runtime_error and std::out_of_range (its TorchScript importer), which
+// escaped load_checkpoint uncaught. A pickle naming an unknown function,
+// with consistent CRCs, gets past the zip check to that importer.
+TEST(RunDirectory, ADamagedPickleInACheckpointIsAnError) {
+  TempDir dir;
+  auto run = RunDirectory::create(dir.file("run"));
+  TrainConfig config;
+  config.backbone.hidden = 8;
+  auto model = build_model(config, 20);
+  run.save_checkpoint(*model);
+  std::string bytes = read_file(run.file("model.pt"));
+  forge_zip_entry(bytes, "/data.pkl", "_rebuild_tensor_v2", "_rebuild_tensor_v9");
+  write_file_atomically(run.file("model.pt"), bytes);
+  try {
+    run.load_checkpoint(*model);
+    FAIL() << "a damaged checkpoint was read";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("model.pt: checkpoint is damaged"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("_rebuild_tensor_v9"), std::string::npos) << "not LibTorch's report: " << e.what();
+  }
+}
+
 TEST(RunDirectory, MalformedJsonNamesTheFile) {
   TempDir dir;
   auto run = RunDirectory::create(dir.file("run"));
   std::ofstream(run.file("config.json")) << "{\"hidden\": ";
   EXPECT_THROW(run.read_json("config.json"), Error);
   EXPECT_THROW(run.read_json("missing.json"), Error);
+  // Found by fuzz/fuzz_run_files: a number beyond double is nlohmann's
+  // out_of_range, not a parse_error, and escaped as that.
+  std::ofstream(run.file("huge.json")) << "{\"lr\": 1e400}";
+  EXPECT_THROW(run.read_json("huge.json"), Error);
 }
 
 }  // namespace

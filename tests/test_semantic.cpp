@@ -100,6 +100,37 @@ TEST(VectorFile, BadFilesAreClearErrors) {
   expect_error([&] { load_item_vectors(write("d.txt", "1 0.1 x\n"), 1); }, {"d.txt:1", "not a number: 'x'"});
 }
 
+// Found by fuzz/fuzz_vectors: forged sizes reached LibTorch's allocator
+// (c10::Error or an abort, not caudal::Error): a .npy shape whose byte count
+// overflows size_t, and a text file whose one id of 10^13 sized the table
+// when no catalogue size was given. A shape entry beyond int64 (std::stoll
+// threw std::out_of_range) was seen in the same code.
+TEST(VectorFile, ForgedSizesAreErrorsBeforeAnyAllocation) {
+  TempDir dir;
+  auto write = [&](const std::string& name, const std::string& bytes) {
+    write_file_atomically(dir.file(name), bytes);
+    return dir.file(name);
+  };
+  expect_error([&] { load_item_vectors(write("o.npy", npy_bytes("<f4", "(4611686018427387904, 4)", "")), 0); },
+               {"o.npy", "for shape (4611686018427387904, 4), found 0"});
+  expect_error([&] { load_item_vectors(write("l.npy", npy_bytes("<f4", "(99999999999999999999, 1)", "")), 0); },
+               {"l.npy", "is out of range"});
+  expect_error([&] { load_item_vectors(write("g.txt", "10000000000000 0.1 0.2\n"), 0); },
+               {"g.txt", "item 10000000000000 but only 1 vectors"});
+}
+
+// Found by fuzz/fuzz_vectors: a .npy of shape (0, d) passed the null data
+// of an empty tensor to memcpy (UBSan), and was then read as a table of no
+// items whose one padding row had the header's d columns, however many.
+TEST(VectorFile, AnEmptyNpyTableIsAnError) {
+  TempDir dir;
+  write_file_atomically(dir.file("e.npy"), npy_bytes("<f4", "(0, 2)", ""));
+  expect_error([&] { load_item_vectors(dir.file("e.npy"), 0); }, {"e.npy", "no vectors"});
+  write_file_atomically(dir.file("w.npy"), npy_bytes("<f4", "(0, 4611686018427387904)", ""));
+  expect_error([&] { load_item_vectors(dir.file("w.npy"), 0); }, {"w.npy", "no vectors"});
+  EXPECT_EQ(read_npy(dir.file("e.npy")).size(0), 0);  // as an array it is fine
+}
+
 TEST(ItemText, ColumnsTemplateAndMissingItems) {
   TempDir dir;
   const auto tsv = dir.write("items.tsv",
@@ -126,6 +157,10 @@ TEST(ItemText, ColumnsTemplateAndMissingItems) {
                {"bad.tsv:2", "positive integer"});
   expect_error([&] { load_item_texts(dir.write("short.tsv", "item_id\ttitle\n1\n"), options, 0); },
                {"short.tsv:2", "expected 2 fields"});
+  // Found with fuzz/fuzz_item_files: without a catalogue size, one id of
+  // 10^11 sized a table of 10^11 texts (bad_alloc from a 30-byte file).
+  expect_error([&] { load_item_texts(dir.write("huge.tsv", "item_id\ttitle\n99999999999\tpen\n"), options, 0); },
+               {"huge.tsv", "item id 99999999999 is far beyond the 1 distinct items"});
 }
 
 TEST(ItemText, QuotedCsvAndIdMap) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "caudal/core/error.h"
@@ -68,6 +69,19 @@ std::string number_text(double x) {
 std::string limits_text(const Option& o) {
   if (o.max >= kInf) return fmt::format("{} {}", o.min_open ? "greater than" : "at least", number_text(o.min));
   return fmt::format("in {}{}, {}]", o.min_open ? "(" : "[", number_text(o.min), number_text(o.max));
+}
+
+// Whether a JSON whole number fits in Number: get<Number>() would wrap it
+// silently (4294967297 threads read as 1).
+template <typename Number>
+bool fits_in(const nlohmann::json& value) {
+  if (value.is_number_unsigned()) return value.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<Number>::max());
+  const int64_t x = value.get<int64_t>();
+  if constexpr (std::is_unsigned_v<Number>) {
+    return x >= 0;
+  } else {
+    return x >= std::numeric_limits<Number>::min() && x <= std::numeric_limits<Number>::max();
+  }
 }
 
 std::string join(const std::vector<std::string>& names) {
@@ -242,6 +256,10 @@ TrainConfig train_config_from_json(const nlohmann::json& j, const std::string& s
             if constexpr (std::is_integral_v<Number>) {
               if (!value.is_number_integer()) throw wrong("a whole number");
               if (std::is_unsigned_v<Number> && !value.is_number_unsigned()) throw wrong("a non-negative whole number");
+              if (!fits_in<Number>(value))
+                throw wrong(fmt::format("a whole number from {} to {}", std::numeric_limits<Number>::min(),
+                                        std::numeric_limits<Number>::max())
+                                .c_str());
             } else if (!value.is_number()) {
               throw wrong("a number");
             }

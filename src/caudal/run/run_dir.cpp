@@ -6,6 +6,7 @@
 #include <torch/serialize/input-archive.h>
 #include <torch/serialize/output-archive.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <mutex>
@@ -105,7 +106,7 @@ nlohmann::json RunDirectory::read_json(const std::string& name) const {
   if (!std::filesystem::exists(path)) throw Error(path + ": not found (is " + path_ + " a caudal run directory?)");
   try {
     return nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // a syntax error, or a number out of range (1e400)
     throw Error(path + ": not valid JSON: " + e.what());
   }
 }
@@ -175,12 +176,22 @@ void verify_zip_checksums(const std::string& path) {
 void open_archive(torch::serialize::InputArchive& archive, const std::string& path, const c10::Device& device) {
   if (!std::filesystem::exists(path)) throw Error(path + ": checkpoint not found");
   verify_zip_checksums(path);
+  // LibTorch's message is long and internal; keep its first line that says
+  // something (the TorchScript importer's begin with a line break).
+  auto damaged = [&](const std::string& what) {
+    const size_t start = std::min(what.find_first_not_of(" \n"), what.size());
+    return Error(path + ": checkpoint is damaged, truncated or not a caudal checkpoint: " +
+                 what.substr(start, what.find('\n', start) - start));
+  };
   try {
     archive.load_from(path, device);
   } catch (const c10::Error& e) {
-    // LibTorch's message is long and internal; keep its first line.
-    std::string what = e.what_without_backtrace();
-    throw Error(path + ": checkpoint is damaged, truncated or not a caudal checkpoint: " + what.substr(0, what.find('\n')));
+    throw damaged(e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    // The TorchScript importer under load_from reports a damaged data.pkl
+    // or code/ entry with other exceptions: torch::jit::ErrorReport,
+    // std::runtime_error, std::out_of_range.
+    throw damaged(e.what());
   }
 }
 

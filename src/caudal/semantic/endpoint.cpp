@@ -106,45 +106,49 @@ std::vector<std::vector<float>> EmbeddingClient::embed(const std::vector<std::st
     }
     if (response.status != 200)
       throw Error(options_.url + ": HTTP " + std::to_string(response.status) + ": " + excerpt(response.body));
-    nlohmann::json answer;
-    try {
-      answer = nlohmann::json::parse(response.body);
-    } catch (const nlohmann::json::parse_error&) {
-      throw Error(options_.url + ": malformed answer (not JSON): " + excerpt(response.body));
-    }
-    if (!answer.is_object() || !answer.contains("data") || !answer["data"].is_array())
-      throw Error(options_.url + ": malformed answer (no 'data' array): " + excerpt(response.body));
-    const auto& data = answer["data"];
-    if (data.size() != texts.size())
-      throw Error(options_.url + ": answered " + std::to_string(data.size()) + " vectors for " + std::to_string(texts.size()) +
-                  " inputs");
-    std::vector<std::vector<float>> vectors(texts.size());
-    for (size_t i = 0; i < data.size(); ++i) {
-      const auto& entry = data[i];
-      const size_t index = entry.contains("index") && entry["index"].is_number_unsigned() ? entry["index"].get<size_t>() : i;
-      if (index >= texts.size() || !vectors[index].empty())
-        throw Error(options_.url + ": malformed answer (bad or repeated index " + std::to_string(index) + ")");
-      if (!entry.contains("embedding") || !entry["embedding"].is_array())
-        throw Error(options_.url + ": malformed answer (data[" + std::to_string(i) + "] has no 'embedding' array)");
-      for (const auto& v : entry["embedding"]) {
-        if (!v.is_number()) throw Error(options_.url + ": malformed answer (non-numeric value in data[" + std::to_string(i) + "])");
-        const double value = v.get<double>();
-        if (!std::isfinite(value) || std::abs(value) > std::numeric_limits<float>::max())
-          throw Error(options_.url + ": malformed answer (value " + v.dump() + " in data[" + std::to_string(i) +
-                      "] is not a finite float)");
-        vectors[index].push_back(static_cast<float>(value));
-      }
-      if (vectors[index].empty())
-        throw Error(options_.url + ": malformed answer (data[" + std::to_string(i) + "] is an empty vector)");
-      if (options_.dim == 0) options_.dim = static_cast<int64_t>(vectors[index].size());
-      if (static_cast<int64_t>(vectors[index].size()) != options_.dim)
-        throw Error(options_.url + ": vector of length " + std::to_string(vectors[index].size()) + " in data[" +
-                    std::to_string(i) + "], expected " + std::to_string(options_.dim));
-    }
-    return vectors;
+    return parse_embedding_answer(response.body, texts.size(), options_.dim, options_.url);
   }
   throw Error(options_.url + ": no valid answer after " + std::to_string(options_.max_retries + 1) +
               " tries; last: " + last_problem);
+}
+
+std::vector<std::vector<float>> parse_embedding_answer(const std::string& body, size_t count, int64_t& dim,
+                                                       const std::string& url) {
+  nlohmann::json answer;
+  try {
+    answer = nlohmann::json::parse(body);
+  } catch (const nlohmann::json::exception&) {  // a syntax error, or a number beyond double (1e400)
+    throw Error(url + ": malformed answer (not JSON): " + excerpt(body));
+  }
+  if (!answer.is_object() || !answer.contains("data") || !answer["data"].is_array())
+    throw Error(url + ": malformed answer (no 'data' array): " + excerpt(body));
+  const auto& data = answer["data"];
+  if (data.size() != count)
+    throw Error(url + ": answered " + std::to_string(data.size()) + " vectors for " + std::to_string(count) + " inputs");
+  std::vector<std::vector<float>> vectors(count);
+  for (size_t i = 0; i < data.size(); ++i) {
+    const auto& entry = data[i];
+    const size_t index = entry.contains("index") && entry["index"].is_number_unsigned() ? entry["index"].get<size_t>() : i;
+    if (index >= count || !vectors[index].empty())
+      throw Error(url + ": malformed answer (bad or repeated index " + std::to_string(index) + ")");
+    if (!entry.contains("embedding") || !entry["embedding"].is_array())
+      throw Error(url + ": malformed answer (data[" + std::to_string(i) + "] has no 'embedding' array)");
+    for (const auto& v : entry["embedding"]) {
+      if (!v.is_number()) throw Error(url + ": malformed answer (non-numeric value in data[" + std::to_string(i) + "])");
+      const double value = v.get<double>();
+      if (!std::isfinite(value) || std::abs(value) > std::numeric_limits<float>::max())
+        throw Error(url + ": malformed answer (value " + v.dump() + " in data[" + std::to_string(i) +
+                    "] is not a finite float)");
+      vectors[index].push_back(static_cast<float>(value));
+    }
+    if (vectors[index].empty())
+      throw Error(url + ": malformed answer (data[" + std::to_string(i) + "] is an empty vector)");
+    if (dim == 0) dim = static_cast<int64_t>(vectors[index].size());
+    if (static_cast<int64_t>(vectors[index].size()) != dim)
+      throw Error(url + ": vector of length " + std::to_string(vectors[index].size()) + " in data[" + std::to_string(i) +
+                  "], expected " + std::to_string(dim));
+  }
+  return vectors;
 }
 
 std::unordered_map<int64_t, std::vector<float>> read_embedding_cache(const std::string& path, const std::string& model,

@@ -49,6 +49,15 @@ at::Tensor endpoint_item_vectors(const std::vector<std::string>& texts, const st
                                  const EndpointOptions& options,
                                  const std::function<void(int64_t, int64_t)>& progress = nullptr);
 
+// The vectors of an endpoint's answer `body` to a request of `count` texts
+// ({"data": [{"index": i, "embedding": [...]}, ...]}), in the order of the
+// texts. Every vector must have length `dim`; 0 takes the first one's and
+// sets `dim` to it. Throws caudal::Error naming `url` and what is wrong with
+// the answer. What EmbeddingClient::embed does with a 200 answer; public so
+// that it can be fuzzed without a server (fuzz/fuzz_endpoint.cpp).
+std::vector<std::vector<float>> parse_embedding_answer(const std::string& body, size_t count, int64_t& dim,
+                                                       const std::string& url);
+
 // The resumable cache: JSON lines {"item", "fingerprint", "embedding"}, one
 // per finished item -> the vectors of the items whose (model, text) still
 // match. A last line without its newline (the torn tail of an interrupted

@@ -81,8 +81,14 @@ at::Tensor load_text_vectors(const std::string& path, int64_t expected_items) {
   }
   if (rows.empty()) throw Error(path + ": no vectors");
   int64_t n = expected_items;
-  if (n == 0)
+  if (n == 0) {
     for (auto& r : rows) n = std::max<int64_t>(n, r.first);
+    // Each id of 1..n needs a line of its own: an id beyond the number of
+    // lines leaves one without, found here before n rows are allocated.
+    if (n > static_cast<int64_t>(rows.size()))
+      throw Error(path + ": item " + std::to_string(n) + " but only " + std::to_string(rows.size()) +
+                  " vectors: ids must run from 1 to the number of items");
+  }
   auto matrix = at::zeros({n, dim}, at::kFloat);
   std::vector<char> seen(n + 1, 0);
   for (auto& [id, values] : rows) {
@@ -149,7 +155,7 @@ at::Tensor read_npy(const std::string& path) {
     throw Error(path + ": expected " + std::to_string(expected) + " bytes of data for shape (" + std::to_string(rows) + ", " +
                 std::to_string(cols) + "), found " + std::to_string(found) + " (truncated?)");
   auto out = at::empty({rows, cols}, type);
-  std::memcpy(out.data_ptr(), bytes.data() + data_offset, expected);
+  if (found > 0) std::memcpy(out.data_ptr(), bytes.data() + data_offset, found);  // an empty tensor's data is null
   return out;
 }
 
@@ -175,6 +181,7 @@ at::Tensor load_item_vectors(const std::string& path, int64_t expected_items) {
   if (!ends_with(path, ".npy")) return load_text_vectors(path, expected_items);
   auto matrix = read_npy(path);
   const int64_t rows = matrix.size(0);
+  if (rows == 0) throw Error(path + ": no vectors");
   if (expected_items > 0 && rows != expected_items && rows != expected_items + 1)
     throw Error(path + ": has " + std::to_string(rows) + " rows but the data has " + std::to_string(expected_items) +
                 " items (expected " + std::to_string(expected_items) + " rows, or " + std::to_string(expected_items + 1) +

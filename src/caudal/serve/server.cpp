@@ -25,12 +25,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using json = nlohmann::json;
 
-// A request the client got wrong: answered with `status` and the message.
-struct BadRequest {
-  int status;
-  std::string message;
-};
-
 // Seconds; the last bucket is +Inf.
 constexpr std::array<double, 12> kLatencyBuckets = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5};
 
@@ -98,7 +92,87 @@ thread_local std::optional<Clock::time_point> request_start;
 // Client text (paths, item text) need not be UTF-8: replace what is not.
 std::string text(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+std::vector<int64_t> item_list(const json& j, const std::string& field, const std::string& request,
+                               const Catalogue& catalogue, const ServeOptions& options) {
+  if (!j.is_array()) throw BadRequest{400, request + "'" + field + "' must be an array of item ids"};
+  if (static_cast<int64_t>(j.size()) > options.max_history)
+    throw BadRequest{400, fmt::format("{}'{}' has {} items; at most {}", request, field, j.size(), options.max_history)};
+  std::vector<int64_t> ids;
+  for (size_t i = 0; i < j.size(); ++i) {
+    const auto where = fmt::format("{}'{}'[{}]", request, field, i);
+    std::string name;
+    if (j[i].is_string()) {
+      name = j[i].get<std::string>();
+    } else if (j[i].is_number_integer()) {
+      name = j[i].dump();
+    } else {
+      throw BadRequest{400, where + " must be an item id (a string or an integer)"};
+    }
+    try {
+      ids.push_back(catalogue.item_id(name));
+    } catch (const Error& e) {
+      throw BadRequest{400, where + ": " + e.what()};
+    }
+  }
+  return ids;
+}
+
+RecommendRequest parse_request(const json& j, const std::string& where, const Dataset& dataset, const Catalogue& catalogue,
+                               const ServeOptions& options) {
+  if (!j.is_object()) throw BadRequest{400, where + "a request must be a JSON object"};
+  for (const auto& [key, value] : j.items())
+    if (key != "history" && key != "user" && key != "k" && key != "exclude_history" && key != "exclude")
+      throw BadRequest{400, where + "unknown field '" + key + "' (known: history, user, k, exclude_history, exclude)"};
+  RecommendRequest request;
+  request.k = std::min<int64_t>(request.k, options.max_k);
+  if (j.contains("history") == j.contains("user")) throw BadRequest{400, where + "give either 'history' or 'user'"};
+  if (j.contains("history")) {
+    request.history = item_list(j["history"], "history", where, catalogue, options);
+    if (request.history.empty()) throw BadRequest{400, where + "'history' is empty"};
+  } else {
+    const auto& user = j["user"];
+    if (!user.is_string() && !user.is_number_integer()) throw BadRequest{400, where + "'user' must be a string or an integer"};
+    try {
+      request.history = dataset.sequence(catalogue.user_position(user.is_string() ? user.get<std::string>() : user.dump()));
+    } catch (const Error& e) {
+      throw BadRequest{400, where + "'user': " + e.what()};
+    }
+  }
+  if (j.contains("k")) {
+    if (!j["k"].is_number_integer()) throw BadRequest{400, where + "'k' must be an integer"};
+    request.k = j["k"].get<int64_t>();
+    if (request.k < 1 || request.k > options.max_k)
+      throw BadRequest{400, fmt::format("{}'k' must be in [1, {}], got {}", where, options.max_k, request.k)};
+  }
+  if (j.contains("exclude_history")) {
+    if (!j["exclude_history"].is_boolean()) throw BadRequest{400, where + "'exclude_history' must be true or false"};
+    request.exclude_history = j["exclude_history"].get<bool>();
+  }
+  if (j.contains("exclude")) request.exclude = item_list(j["exclude"], "exclude", where, catalogue, options);
+  return request;
+}
+
 }  // namespace
+
+std::vector<RecommendRequest> parse_recommend_body(const std::string& body, bool batch, const Dataset& dataset,
+                                                   const Catalogue& catalogue, const ServeOptions& options) {
+  json j;
+  try {
+    j = json::parse(body);
+  } catch (const json::exception& e) {  // a syntax error, or a number out of range
+    throw BadRequest{400, std::string("malformed JSON: ") + e.what()};
+  }
+  if (!batch) return {parse_request(j, "", dataset, catalogue, options)};
+  if (!j.is_object() || !j.contains("requests") || !j["requests"].is_array())
+    throw BadRequest{400, "expected {\"requests\": [...]}"};
+  const auto& list = j["requests"];
+  if (list.empty() || static_cast<int64_t>(list.size()) > options.max_batch_requests)
+    throw BadRequest{400, fmt::format("'requests' must hold 1 to {} requests, got {}", options.max_batch_requests, list.size())};
+  std::vector<RecommendRequest> requests;
+  for (size_t i = 0; i < list.size(); ++i)
+    requests.push_back(parse_request(list[i], fmt::format("requests[{}]: ", i), dataset, catalogue, options));
+  return requests;
+}
 
 bool is_loopback_host(const std::string& host) {
   if (host == "localhost") return true;
@@ -178,65 +252,6 @@ struct RecommendServer::State {
     return out;
   }
 
-  std::vector<int64_t> item_list(const json& j, const std::string& field, const std::string& request) const {
-    if (!j.is_array()) throw BadRequest{400, request + "'" + field + "' must be an array of item ids"};
-    if (static_cast<int64_t>(j.size()) > options.max_history)
-      throw BadRequest{400, fmt::format("{}'{}' has {} items; at most {}", request, field, j.size(), options.max_history)};
-    std::vector<int64_t> ids;
-    for (size_t i = 0; i < j.size(); ++i) {
-      const auto where = fmt::format("{}'{}'[{}]", request, field, i);
-      std::string name;
-      if (j[i].is_string()) {
-        name = j[i].get<std::string>();
-      } else if (j[i].is_number_integer()) {
-        name = j[i].dump();
-      } else {
-        throw BadRequest{400, where + " must be an item id (a string or an integer)"};
-      }
-      try {
-        ids.push_back(catalogue.item_id(name));
-      } catch (const Error& e) {
-        throw BadRequest{400, where + ": " + e.what()};
-      }
-    }
-    return ids;
-  }
-
-  RecommendRequest parse(const json& j, const std::string& where) const {
-    if (!j.is_object()) throw BadRequest{400, where + "a request must be a JSON object"};
-    for (const auto& [key, value] : j.items())
-      if (key != "history" && key != "user" && key != "k" && key != "exclude_history" && key != "exclude")
-        throw BadRequest{400, where + "unknown field '" + key + "' (known: history, user, k, exclude_history, exclude)"};
-    RecommendRequest request;
-    request.k = std::min<int64_t>(request.k, options.max_k);
-    if (j.contains("history") == j.contains("user")) throw BadRequest{400, where + "give either 'history' or 'user'"};
-    if (j.contains("history")) {
-      request.history = item_list(j["history"], "history", where);
-      if (request.history.empty()) throw BadRequest{400, where + "'history' is empty"};
-    } else {
-      const auto& user = j["user"];
-      if (!user.is_string() && !user.is_number_integer()) throw BadRequest{400, where + "'user' must be a string or an integer"};
-      try {
-        request.history = recommender.run().dataset.sequence(
-            catalogue.user_position(user.is_string() ? user.get<std::string>() : user.dump()));
-      } catch (const Error& e) {
-        throw BadRequest{400, where + "'user': " + e.what()};
-      }
-    }
-    if (j.contains("k")) {
-      if (!j["k"].is_number_integer()) throw BadRequest{400, where + "'k' must be an integer"};
-      request.k = j["k"].get<int64_t>();
-      if (request.k < 1 || request.k > options.max_k)
-        throw BadRequest{400, fmt::format("{}'k' must be in [1, {}], got {}", where, options.max_k, request.k)};
-    }
-    if (j.contains("exclude_history")) {
-      if (!j["exclude_history"].is_boolean()) throw BadRequest{400, where + "'exclude_history' must be true or false"};
-      request.exclude_history = j["exclude_history"].get<bool>();
-    }
-    if (j.contains("exclude")) request.exclude = item_list(j["exclude"], "exclude", where);
-    return request;
-  }
-
   json items_json(const Recommendation& r) const {
     const auto& head = recommender.run().dataset.groups().is_head_item;
     json items = json::array();
@@ -248,41 +263,26 @@ struct RecommendServer::State {
     return items;
   }
 
-  static json body_json(const httplib::Request& req) {
-    try {
-      return json::parse(req.body);
-    } catch (const json::exception& e) {  // a syntax error, or a number out of range
-      throw BadRequest{400, std::string("malformed JSON: ") + e.what()};
-    }
-  }
-
   // Runs a handler, turning a BadRequest into its status and {"error": ...}.
   static void answer(httplib::Response& res, const std::function<json()>& handler) {
     try {
       res.set_content(text(handler()), "application/json");
     } catch (const BadRequest& bad) {
       res.status = bad.status;
-      res.set_content(text(json{{"error", bad.message}}), "application/json");
+      res.set_content(text(json{{"error", bad.what()}}), "application/json");
     }
   }
 
   void routes() {
     http.Post("/v1/recommend", [this](const httplib::Request& req, httplib::Response& res) {
       answer(res, [&] {
-        auto results = score({parse(body_json(req), "")});
+        auto results = score(parse_recommend_body(req.body, false, recommender.run().dataset, catalogue, options));
         return json{{"items", items_json(results.front())}, {"model", options.model_name}};
       });
     });
     http.Post("/v1/recommend/batch", [this](const httplib::Request& req, httplib::Response& res) {
       answer(res, [&] {
-        const auto body = body_json(req);
-        if (!body.is_object() || !body.contains("requests") || !body["requests"].is_array())
-          throw BadRequest{400, "expected {\"requests\": [...]}"};
-        const auto& list = body["requests"];
-        if (list.empty() || static_cast<int64_t>(list.size()) > options.max_batch_requests)
-          throw BadRequest{400, fmt::format("'requests' must hold 1 to {} requests, got {}", options.max_batch_requests, list.size())};
-        std::vector<RecommendRequest> requests;
-        for (size_t i = 0; i < list.size(); ++i) requests.push_back(parse(list[i], fmt::format("requests[{}]: ", i)));
+        auto requests = parse_recommend_body(req.body, true, recommender.run().dataset, catalogue, options);
         json results = json::array();
         for (const auto& r : score(std::move(requests))) results.push_back(json{{"items", items_json(r)}});
         return json{{"results", results}, {"model", options.model_name}};

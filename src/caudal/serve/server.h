@@ -16,7 +16,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "caudal/core/error.h"
 #include "caudal/infer/catalogue.h"
 #include "caudal/infer/recommender.h"
 
@@ -58,6 +60,23 @@ class RecommendServer {
   struct State;
   std::unique_ptr<State> state_;
 };
+
+// A request the client got wrong: answered with `status` (a 4xx) and
+// {"error": what()}, which names the field.
+class BadRequest : public Error {
+ public:
+  BadRequest(int status, const std::string& message) : Error(message), status(status) {}
+  int status;
+};
+
+// The requests in the body of POST /v1/recommend (one request) or, when
+// `batch`, of /v1/recommend/batch ({"requests": [...]}): item names resolved
+// through `catalogue`, a "user" replaced by that user's sequence in
+// `dataset`, sizes held to the options' limits. Throws BadRequest for
+// anything a client can get wrong. Public so that the parser can be fuzzed
+// without a server (fuzz/fuzz_server.cpp).
+std::vector<RecommendRequest> parse_recommend_body(const std::string& body, bool batch, const Dataset& dataset,
+                                                   const Catalogue& catalogue, const ServeOptions& options);
 
 // Whether host is a loopback address (127.0.0.0/8, ::1, localhost).
 bool is_loopback_host(const std::string& host);
