@@ -287,6 +287,37 @@ TEST(Batching, AutoIsRandomForTadaAndFullWindowBackbonesAlwaysPad) {
   EXPECT_EQ(resolve_batching(config, gru->backbone()), Batching::kRandom);
 }
 
+// A second stage without a method is the control of TADA's second stage:
+// both must train on the same batches, or the comparison mixes augmentation
+// with batching.
+TEST(Batching, ASecondStageWithoutAMethodTakesTadasBatching) {
+  TrainConfig config;
+  config.backbone.hidden = 8;
+  auto sasrec = build_model(config, 20);
+  config.init = "stage1";
+  EXPECT_EQ(resolve_batching(config, sasrec->backbone()), Batching::kRandom);
+  config.methods.list = "tada";
+  EXPECT_EQ(resolve_batching(config, sasrec->backbone()), Batching::kRandom);
+  config.methods.list = "faerec";
+  EXPECT_EQ(resolve_batching(config, sasrec->backbone()), Batching::kBucketed);
+}
+
+TEST(TrainConfig, OptionsDifferingFromAnInitialisingRunAreListed) {
+  TrainConfig stage1;
+  stage1.backbone.dropout = 0.5;
+  stage1.warmup = 200;
+  stage1.batching = Batching::kBucketed;
+  TrainConfig stage2;
+  stage2.init = "stage1";
+  stage2.methods.list = "tada";
+  stage2.methods.tada.mix_beta = 0.5;
+  stage2.batching = Batching::kRandom;
+  EXPECT_EQ(options_differing(stage1, stage2),
+            (std::vector<std::string>{"--dropout 0.2 (was 0.5)", "--warmup 0 (was 200)",
+                                      "--batching \"random\" (was \"bucketed\")"}));
+  EXPECT_TRUE(options_differing(stage1, stage1).empty());
+}
+
 // --padding-row random: the official code's padding vector, drawn like an
 // item's, kept out of training, and read in full windows only.
 TEST(Batching, RandomPaddingRowIsNeverTrainedAndPadsEveryBatch) {

@@ -132,7 +132,8 @@ std::vector<Option> config_options(TrainConfig& c) {
       {"device", "--device", "cpu or cuda[:N]", G::kTraining, &c.device},
       between({"head_ratio", "--head-ratio", "share of head items and users", G::kTraining, &c.head_ratio}, 0.01, 0.99),
       {"batching", "--batching",
-       "auto (random for a method that mixes batch rows, bucketed otherwise), bucketed (similar lengths together, "
+       "auto (random for a method that mixes batch rows and for a second stage (--init) without a method, its control; "
+       "bucketed otherwise), bucketed (similar lengths together, "
        "trimmed: fast), random (random users, encoded in trimmed groups of similar length: the results of padded "
        "at about the bucketed cost) or padded (random users, padded to max_len, as the official code)",
        G::kTraining,
@@ -293,6 +294,23 @@ std::string why_padded(const TrainConfig& config, const Backbone& backbone) {
   return "";
 }
 
+std::vector<std::string> options_differing(const TrainConfig& from, const TrainConfig& to) {
+  const auto before = to_json(from);
+  const auto after = to_json(to);
+  auto text = [](const nlohmann::json& value) {
+    return value.is_string() ? "\"" + value.get<std::string>() + "\"" : value.dump();
+  };
+  TrainConfig table_owner;  // the table points into a config; only keys, flags and groups are read here
+  std::vector<std::string> changed;
+  for (const auto& option : config_options(table_owner)) {
+    if (option.group == OptionGroup::kMethods) continue;
+    const auto& was = before.at(option.key);
+    const auto& now = after.at(option.key);
+    if (was != now) changed.push_back(fmt::format("{} {} (was {})", option.flag, text(now), text(was)));
+  }
+  return changed;
+}
+
 std::string batching_name(Batching batching) {
   TrainConfig config;  // the names live in one table, the option's
   config.batching = batching;
@@ -317,7 +335,8 @@ Batching resolve_batching(const TrainConfig& config, const Backbone& backbone) {
     return Batching::kPadded;
   }
   if (chosen != Batching::kAuto) return chosen;
-  return methods_mix_batch_rows(config.methods) ? Batching::kRandom : Batching::kBucketed;
+  const bool control_of_a_second_stage = !config.init.empty() && config.methods.list.empty();
+  return methods_mix_batch_rows(config.methods) || control_of_a_second_stage ? Batching::kRandom : Batching::kBucketed;
 }
 
 }  // namespace caudal

@@ -28,9 +28,11 @@ namespace caudal {
 // similar length, model/length_groups.h: the same results as padded at
 // about the bucketed cost), padded (random users, padded to max_len, as the
 // official code), or auto: random when a method mixes the rows of a batch
-// (TADA; random partners train measurably better, docs/results.md), or
-// padded when it mixes the states at padded positions
-// (--tada-mix-padding-states), bucketed otherwise. Backbones that need the
+// (TADA; random partners train measurably better, docs/results.md) and for
+// a second stage (--init) without one, which is TADA's control and must see
+// the batches TADA's second stage sees; padded when a method mixes the
+// states at padded positions (--tada-mix-padding-states); bucketed
+// otherwise. Backbones that need the
 // whole window (FMLP-Rec's circular filter) or read a random padding row are
 // always padded.
 enum class Batching { kAuto, kBucketed, kRandom, kPadded };
@@ -118,6 +120,13 @@ nlohmann::json to_json(const TrainConfig& config);
 // for a whole number too) or out of its limits is an error naming the field
 // and `source`.
 TrainConfig train_config_from_json(const nlohmann::json& json, const std::string& source);
+
+// The options of `to` that differ from `from`, outside the methods' group,
+// each as "--flag VALUE (was VALUE)", in the table's order. A second stage
+// takes its options from its own command line, not from the run it starts
+// from (TADA's protocol wants another dropout there), so the trainer prints
+// these: a default taken by accident is then seen.
+std::vector<std::string> options_differing(const TrainConfig& from, const TrainConfig& to);
 
 // The batching config.batching resolves to for this backbone and these
 // methods: bucketed, random or padded (see Batching); throws caudal::Error

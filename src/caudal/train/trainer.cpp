@@ -150,9 +150,11 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
   validate(config);
   // A second stage's initialising run, checked before any work.
   std::optional<RunDirectory> init_run;
+  TrainConfig init_config;
   if (!config.init.empty() && !control.resume) {
     init_run = RunDirectory::open(config.init);
-    const auto init_padding = read_run_config(*init_run).padding_row;
+    init_config = read_run_config(*init_run);
+    const auto init_padding = init_config.padding_row;
     if (init_padding != config.padding_row)
       throw Error("--init " + config.init + " was trained with --padding-row " +
                   (init_padding == PaddingRow::kRandom ? "random" : "zero") +
@@ -173,6 +175,9 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
   if (init_run) {
     init_run->load_checkpoint(*model);
     log->info("initialised from {}", init_run->file("model.pt"));
+    const auto changed = options_differing(init_config, effective);
+    log->info("options that differ from {}: {}", config.init,
+              changed.empty() ? std::string("none") : fmt::format("{}", fmt::join(changed, ", ")));
   }
   const auto eval = evaluation_options(config, model->backbone());
 
