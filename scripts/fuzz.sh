@@ -18,6 +18,10 @@ shift $(( $# > 0 ? 1 : 0 ))
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(sequences interaction_log item_files vectors run_files checkpoint server endpoint)
 
+if ! command -v clang++ >/dev/null || [ -z "$(clang++ -print-file-name=libclang_rt.fuzzer-x86_64.a | grep /)" ]; then
+  echo "fuzz.sh: needs clang and its libFuzzer runtime: sudo apt-get install clang libclang-rt-14-dev" >&2
+  exit 1
+fi
 if [ ! -f build-fuzz/build.ninja ]; then
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCAUDAL_FUZZ=ON -DCAUDAL_BUILD_TESTS=OFF -DCAUDAL_BUILD_BENCH=OFF || exit 1
