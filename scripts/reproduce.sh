@@ -4,7 +4,7 @@
 # core, 2 s on a GPU). Results go to runs/ (each a run directory with
 # metrics.json); timings are only meaningful on an otherwise idle machine.
 # Usage: [DEVICE=cuda] scripts/reproduce.sh [STEP...]   (DEVICE=cuda needs a CUDA build in build/, see README)
-#   steps: speed lis embed sasrec tada tada-variants faerec combined backbones official-backbones bench-epoch
+#   steps: speed lis embed sasrec tada tada-variants faerec combined backbones official-backbones bench-epoch parity
 #   (default: all; official-backbones needs OFFICIAL_WEIGHTS=the src/weight folder of KingGugu/TADA)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,7 @@ caudal=build/caudal
 data=data/amazon
 mkdir -p runs/vec
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(speed lis embed sasrec tada tada-variants faerec combined backbones official-backbones bench-epoch)
+[ ${#steps[@]} -gt 0 ] || steps=(speed lis embed sasrec tada tada-variants faerec combined backbones official-backbones bench-epoch parity)
 device=(--device "${DEVICE:-cpu}")
 want() { [[ " ${steps[*]} " == *" $1 "* ]]; }
 name() { case $1 in Beauty) echo beauty ;; Toys_and_Games) echo toys ;; Sports_and_Outdoors) echo sports ;; esac; }
@@ -134,4 +134,26 @@ fi
 if want bench-epoch; then
   $caudal bench-epoch --data "$data/Beauty.txt" --semantic runs/vec/beauty.npy --work runs/bench-epoch \
     --json runs/bench-epoch/results.json
+fi
+# Plain SASRec on long sequences (MovieLens-100K, mean 105 items) and on short
+# ones over a small catalogue (the same users cut to their last 5-20 items),
+# three seeds each, stage-1 settings. The official side: its README's stage-1
+# command, `OMP_NUM_THREADS=1 python3 main.py --aug 0 --no_cuda --data_name NAME
+# --attention_probs_dropout_prob 0.5 --hidden_dropout_prob 0.5 --star_test 200 --seed S`
+# with these sequence files as its data/NAME.txt.
+if want parity; then
+  [ -f runs/ml100k/sequences.txt ] || $caudal prepare --interactions data/ml-100k/interactions.csv --out runs/ml100k
+  awk '{ L = 5 + (NR - 1) % 16; n = NF - 1; if (L > n) L = n; line = $1
+         for (i = NF - L + 1; i <= NF; i++) { if (!($i in id)) id[$i] = ++items; line = line " " id[$i] }
+         print line }' runs/ml100k/sequences.txt > runs/ml100k/short.txt
+  for seed in 2024 1 2; do
+    $caudal train --data runs/ml100k/sequences.txt --out runs/ml100k-s1-$seed --dropout 0.5 --attn-dropout 0.5 \
+      --epochs 500 --warmup 200 --seed $seed "${device[@]}"
+  done
+  for seed in 2024 1 2 3 4 5; do
+    for batching in bucketed random; do
+      $caudal train --data runs/ml100k/short.txt --out runs/ml100k-short-$batching-$seed --batching $batching \
+        --dropout 0.5 --attn-dropout 0.5 --epochs 500 --warmup 200 --seed $seed "${device[@]}"
+    done
+  done
 fi
