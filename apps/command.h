@@ -31,11 +31,15 @@ Command add_bench_epoch_command(CLI::App& app);
 Command add_recommend_command(CLI::App& app);
 Command add_serve_command(CLI::App& app);
 Command add_report_command(CLI::App& app);
+Command add_launch_command(CLI::App& app);
 
 // Trains `config` into the run directory `out` (train and resume). A new
 // training refuses a directory that holds a run unless `overwrite`
 // (RunDirectory::create_new); a resumed one checks its input files first.
-int run_training(const TrainConfig& config, const std::string& out, const TrainControl& control, bool overwrite);
+// With a world size above 1 this process joins the cluster as its rank:
+// rank 0 writes `out`, the others write nothing there.
+int run_training(const TrainConfig& config, const std::string& out, TrainControl control, bool overwrite,
+                 const ClusterOptions& cluster);
 
 // A trained run to recommend from, with the options that name it (recommend, serve).
 struct RunToRecommend {

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
       add_prepare_command(app),      add_embed_command(app),   add_import_command(app),
       add_inspect_fusion_command(app), add_bench_lis_command(app), add_bench_epoch_command(app),
       add_recommend_command(app),    add_serve_command(app),   add_report_command(app),
+      add_launch_command(app),
   };
   CLI11_PARSE(app, argc, argv);
   try {

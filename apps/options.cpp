@@ -114,4 +114,28 @@ nlohmann::json given_options(const BoundOptions& bound, const TrainConfig& confi
   return given;
 }
 
+void ClusterFlags::add_to(CLI::App& command) {
+  auto* group = command.add_option_group("distributed", "data-parallel training over several processes (caudal launch)");
+  world_size_ = group->add_option("--world-size", options_.world_size, "number of processes (ranks) [env WORLD_SIZE; default 1]")
+      ->check(in_range(1, 4096));
+  rank_ = group->add_option("--rank", options_.rank, "this process's rank, 0 .. world size - 1 [env RANK]")->check(in_range(0, 4095));
+  master_option_ = group->add_option("--master", master_, "HOST:PORT where rank 0 listens [env MASTER_ADDR, MASTER_PORT; default 127.0.0.1:29500]");
+  group->add_option("--dist-timeout", options_.timeout_seconds,
+                    "seconds a rank waits for the others before failing (rank 0 validates meanwhile)")
+      ->default_val(options_.timeout_seconds)
+      ->check(in_range(1, 1e6));
+}
+
+ClusterOptions ClusterFlags::resolve() const {
+  auto options = options_;
+  std::vector<std::string> given;
+  if (world_size_->count()) given.push_back("world_size");
+  if (rank_->count()) given.push_back("rank");
+  if (master_option_->count()) {
+    given.push_back("master");
+    parse_host_port(master_, "--master", options.master_host, options.master_port);
+  }
+  return cluster_options_from_environment(options, given);
+}
+
 }  // namespace caudal

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "caudal/distributed/cluster.h"
 #include "caudal/run/config.h"
 
 namespace caudal {
@@ -32,5 +33,19 @@ CLI::Validator in_range(double lo, double hi);
 // The bound options that were given on the command line, with the values
 // they set in `config`, as config.json fields: to apply over a saved config.
 nlohmann::json given_options(const BoundOptions& bound, const TrainConfig& config);
+
+// --world-size, --rank, --master HOST:PORT and --dist-timeout, with the
+// variables WORLD_SIZE, RANK, MASTER_ADDR and MASTER_PORT for those not given
+// (train and resume).
+struct ClusterFlags {
+  void add_to(CLI::App& command);
+  // The options in effect; throws caudal::Error on a malformed variable.
+  ClusterOptions resolve() const;
+
+ private:
+  ClusterOptions options_;
+  std::string master_;
+  CLI::Option *world_size_ = nullptr, *rank_ = nullptr, *master_option_ = nullptr;
+};
 
 }  // namespace caudal

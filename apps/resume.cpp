@@ -11,6 +11,7 @@ Command add_resume_command(CLI::App& app) {
     std::string run;
     int threads = 0;
     int64_t pause_after = 0;
+    ClusterFlags cluster;
   };
   auto s = std::make_shared<State>();
   auto* cmd = app.add_subcommand("resume", "continue an unfinished training (killed or paused) where its last epoch ended");
@@ -18,12 +19,16 @@ Command add_resume_command(CLI::App& app) {
   cmd->add_option("--threads", s->threads, "compute threads (default: the training's)")->check(in_range(1, 1024));
   cmd->add_option("--pause-after", s->pause_after, "stop after this many more epochs, resumable again")
       ->check(in_range(1, 1e6));
+  s->cluster.add_to(*cmd);
   return {cmd, [s] {
             const auto run = RunDirectory::open(s->run);
             auto config = read_run_config(run);
             require_data_field(run, config);
             if (s->threads > 0) config.threads = s->threads;
-            return run_training(config, s->run, TrainControl{true, s->pause_after}, false);
+            TrainControl control;
+            control.resume = true;
+            control.pause_after = s->pause_after;
+            return run_training(config, s->run, control, false, s->cluster.resolve());
           }};
 }
 

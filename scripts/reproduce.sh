@@ -4,7 +4,7 @@
 # core, 2 s on a GPU). Results go to runs/ (each a run directory with
 # metrics.json); timings are only meaningful on an otherwise idle machine.
 # Usage: [DEVICE=cuda] scripts/reproduce.sh [STEP...]   (DEVICE=cuda needs a CUDA build in build/, see README)
-#   steps: speed lis embed sasrec tada tada-variants faerec combined backbones official-backbones bench-epoch parity
+#   steps: speed lis embed sasrec tada tada-variants faerec combined backbones official-backbones bench-epoch parity distributed
 #   (default: all; official-backbones needs OFFICIAL_WEIGHTS=the src/weight folder of KingGugu/TADA)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,7 @@ caudal=build/caudal
 data=data/amazon
 mkdir -p runs/vec
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(speed lis embed sasrec tada tada-variants faerec combined backbones official-backbones bench-epoch parity)
+[ ${#steps[@]} -gt 0 ] || steps=(speed lis embed sasrec tada tada-variants faerec combined backbones official-backbones bench-epoch parity distributed)
 device=(--device "${DEVICE:-cpu}")
 want() { [[ " ${steps[*]} " == *" $1 "* ]]; }
 name() { case $1 in Beauty) echo beauty ;; Toys_and_Games) echo toys ;; Sports_and_Outdoors) echo sports ;; esac; }
@@ -155,5 +155,19 @@ if want parity; then
       $caudal train --data runs/ml100k/short.txt --out runs/ml100k-short-$batching-$seed --batching $batching \
         --dropout 0.5 --attn-dropout 0.5 --epochs 500 --warmup 200 --seed $seed "${device[@]}"
     done
+  done
+fi
+
+# Two processes against one (README, "Several processes"): the README's main
+# job, one process at seeds 2024, 1, 2 and `caudal launch -n 2` at 2024 and 1.
+# Timing: the same with --epochs 5 on an idle machine (the one process pinned
+# with taskset -c 0); "gradient sums" in the epoch lines is the communication
+# left after the overlap.
+if want distributed; then
+  for seed in 2024 1 2; do
+    taskset -c 0 $caudal train --data "$data/Beauty.txt" --out runs/beauty-1p-$seed --epochs 30 --seed $seed --overwrite
+  done
+  for seed in 2024 1; do
+    $caudal launch -n 2 -- train --data "$data/Beauty.txt" --out runs/beauty-2p-$seed --epochs 30 --seed $seed --overwrite
   done
 fi

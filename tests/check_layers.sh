@@ -9,7 +9,7 @@
 #   4  run                         config (options defined once), run directory, trained models
 #   3  method                      TADA, FAERec and their registry
 #   2  objective eval semantic     losses, evaluation, item text and vectors
-#   1  data model                  datasets and batches; backbones and item representations
+#   1  data model distributed      datasets and batches; backbones and item representations; several processes
 #   0  core                        errors, files, threads, random streams, logging, progress
 #
 # Usage: check_layers.sh SRC_DIR   (the folder that holds caudal/)
@@ -18,7 +18,7 @@ set -u
 
 declare -A floor=(
   [core]=0
-  [data]=1 [model]=1
+  [data]=1 [model]=1 [distributed]=1
   [objective]=2 [eval]=2 [semantic]=2
   [method]=3
   [run]=4

@@ -41,6 +41,13 @@ Dataset cyclic_walks(int64_t users, int64_t items, uint64_t seed) {
   return testing::dataset_from(seqs);
 }
 
+TrainControl control_of(bool resume, int64_t pause_after) {
+  TrainControl control;
+  control.resume = resume;
+  control.pause_after = pause_after;
+  return control;
+}
+
 TrainConfig small_run() {
   TrainConfig config;
   config.backbone.hidden = 32;
@@ -239,7 +246,7 @@ TEST(EndToEnd, PausedAndResumedTrainingEqualsAnUninterruptedOne) {
   const auto expected = train_and_test(config, ds, whole);
   EXPECT_FALSE(whole.has_resume_state());
 
-  auto first = train_and_test(config, ds, pieces, TrainControl{false, 3});
+  auto first = train_and_test(config, ds, pieces, control_of(false, 3));
   EXPECT_TRUE(first.paused);
   // A crash after history.jsonl was written but before resume.pt leaves a
   // record the resume must drop and run again.
@@ -250,9 +257,9 @@ TEST(EndToEnd, PausedAndResumedTrainingEqualsAnUninterruptedOne) {
   EXPECT_TRUE(pieces.has_resume_state());
   EXPECT_FALSE(std::filesystem::exists(pieces.file("metrics.json")));
   torch::manual_seed(12345);
-  EXPECT_TRUE(train_and_test(config, ds, pieces, TrainControl{true, 2}).paused);
+  EXPECT_TRUE(train_and_test(config, ds, pieces, control_of(true, 2)).paused);
   torch::manual_seed(54321);
-  const auto resumed = train_and_test(config, ds, pieces, TrainControl{true, 0});
+  const auto resumed = train_and_test(config, ds, pieces, control_of(true, 0));
   EXPECT_FALSE(resumed.paused);
   EXPECT_FALSE(pieces.has_resume_state());
 
@@ -283,7 +290,7 @@ TEST(EndToEnd, PausedAndResumedTrainingEqualsAnUninterruptedOne) {
 
   // A finished run has nothing to resume, and says so.
   try {
-    train_and_test(config, ds, pieces, TrainControl{true, 0});
+    train_and_test(config, ds, pieces, control_of(true, 0));
     ADD_FAILURE() << "resuming a finished run did not throw";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("resume.pt: not found"), std::string::npos) << e.what();
@@ -317,20 +324,20 @@ TEST(EndToEnd, DamagedResumeStateIsAClearError) {
   config.epochs = 3;
   TempDir dir;
   auto run = RunDirectory::create(dir.file("run"));
-  train_and_test(config, ds, run, TrainControl{false, 1});
+  train_and_test(config, ds, run, control_of(false, 1));
   const auto size = std::filesystem::file_size(run.file("resume.pt"));
   std::filesystem::resize_file(run.file("resume.pt"), size / 2);
   try {
-    train_and_test(config, ds, run, TrainControl{true, 0});
+    train_and_test(config, ds, run, control_of(true, 0));
     ADD_FAILURE() << "a truncated resume.pt was accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("resume.pt: checkpoint is damaged, truncated"), std::string::npos) << e.what();
   }
   // Another model size than the one that wrote it.
-  train_and_test(config, ds, RunDirectory::create(dir.file("other")), TrainControl{false, 1});
+  train_and_test(config, ds, RunDirectory::create(dir.file("other")), control_of(false, 1));
   config.backbone.hidden = 16;
   try {
-    train_and_test(config, ds, RunDirectory::create(dir.file("other")), TrainControl{true, 0});
+    train_and_test(config, ds, RunDirectory::create(dir.file("other")), control_of(true, 0));
     ADD_FAILURE() << "a resume.pt of another model size was accepted";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("in the model (another dataset or model size?)"), std::string::npos) << e.what();

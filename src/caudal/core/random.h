@@ -15,6 +15,7 @@ enum class RandomStream : uint64_t {
   kSampledEval = 3,  // negatives of the sampled evaluation protocol
   kMethods = 4,      // the methods' random choices (augmentation, mixing weights, chunks)
   kItemMask = 5,     // which items a masked-item model masks
+  kDropout = 6,      // dropout masks of each rank of a distributed run, per epoch
 };
 
 std::mt19937_64 make_rng(uint64_t seed, RandomStream stream, uint64_t index);

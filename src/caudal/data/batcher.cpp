@@ -126,4 +126,22 @@ std::vector<EvalBatch> make_eval_batches(const Dataset& dataset, Stage stage, co
   return batches;
 }
 
+TrainBatch shard_of(const TrainBatch& batch, int rank, int world, bool trim) {
+  const auto rows = static_cast<int64_t>(batch.users.size());
+  const int64_t begin = rows * rank / world, end = rows * (rank + 1) / world;
+  TrainBatch shard;
+  shard.users.assign(batch.users.begin() + begin, batch.users.begin() + end);
+  int64_t first_column = 0;
+  if (trim && end > begin) {
+    // Left-padded: the first column where some row of the shard has an item.
+    const auto used = batch.inputs.narrow(0, begin, end - begin).gt(0).any(0);
+    first_column = used.to(at::kByte).argmax().item<int64_t>();
+  }
+  const int64_t width = batch.inputs.size(1) - first_column;
+  shard.inputs = batch.inputs.narrow(0, begin, end - begin).narrow(1, first_column, width);
+  shard.targets = batch.targets.narrow(0, begin, end - begin).narrow(1, first_column, width);
+  shard.negatives = batch.negatives.narrow(0, begin, end - begin).narrow(1, first_column, width);
+  return shard;
+}
+
 }  // namespace caudal

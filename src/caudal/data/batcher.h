@@ -74,6 +74,11 @@ class TrainBatcher {
   NegativeSampler sampler_;
 };
 
+// The rows of `batch` that rank `rank` of `world` trains on: an even split
+// in order (rows [B*rank/world, B*(rank+1)/world), possibly none), its
+// columns cut to its longest window when `trim`.
+TrainBatch shard_of(const TrainBatch& batch, int rank, int world, bool trim);
+
 // Evaluation batches for a stage, users grouped by history length when
 // trimming, every user exactly once.
 std::vector<EvalBatch> make_eval_batches(const Dataset& dataset, Stage stage, const BatchOptions& options);

@@ -43,6 +43,16 @@ TadaPreparation tada_preparation(const TadaOptions& options, const MethodContext
   return prep;
 }
 
+}  // namespace
+
+std::vector<std::string> method_cache_files(const MethodOptions& methods) {
+  const auto names = parse_method_list(methods.list);
+  if (std::find(names.begin(), names.end(), "tada") != names.end()) return {kTadaCacheFile};
+  return {};
+}
+
+namespace {
+
 std::shared_ptr<ItemRepresentation> fused_items(const MethodOptions& methods, const ItemTableShape& shape) {
   if (shape.random_padding_row)
     throw Error("--padding-row random applies to the plain ID embedding; FAERec's fused items keep a zero padding row");

@@ -65,6 +65,11 @@ struct MethodContext {
   std::vector<std::string> cache_dirs;
 };
 
+// The files (names in a cache directory) that the methods cache their
+// preparations in: what a distributed run's rank 0 sends the other ranks, so
+// that a preparation is computed once.
+std::vector<std::string> method_cache_files(const MethodOptions& methods);
+
 // Each method prepared once from the training data, before the first epoch.
 std::vector<std::unique_ptr<Method>> make_methods(const MethodOptions& methods, const MethodContext& context);
 

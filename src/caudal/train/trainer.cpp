@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "caudal/core/atomic_file.h"
 #include "caudal/core/device.h"
 #include "caudal/core/error.h"
 #include "caudal/method/registry.h"
@@ -55,6 +57,10 @@ double seconds_left(const std::vector<nlohmann::json>& history, int64_t epochs_d
          mean_of(history, "valid_seconds") * static_cast<double>(validations_left);
 }
 
+std::string read_file_if_present(const std::string& path) {
+  return std::filesystem::exists(path) ? read_file(path) : std::string();
+}
+
 std::string short_metrics(const MetricValues& m) {
   return fmt::format("HR@10 {:.4f} NDCG@10 {:.4f} NDCG@20 {:.4f}", m.hr_at(10), m.ndcg_at(10), m.ndcg_at(20));
 }
@@ -71,13 +77,60 @@ EpochOptions epoch_options(const TrainConfig& config, const SequentialRecommende
   return options;
 }
 
+namespace {
+
+double count_targets(const at::Tensor& targets) { return targets.gt(0).sum().item<double>(); }
+
+}  // namespace
+
+uint64_t rank_stream(int64_t epoch, int rank) {
+  return static_cast<uint64_t>(epoch) + (static_cast<uint64_t>(rank) << 32);
+}
+
+BatchLoss batch_loss(SequentialRecommender& model, const TrainBatch& window, const TrainBatch& global_window,
+                     std::vector<std::unique_ptr<Method>>& methods, const EpochOptions& options, std::mt19937_64& rng,
+                     std::mt19937_64& mask_rng, const c10::Device& device, bool weighted) {
+  const auto batch =
+      model.mask_token() != 0 ? masked_item_batch(window, model.mask_token(), options.mask_ratio, mask_rng) : window;
+  TrainingStep step{model, window, batch.inputs.to(device), batch.targets.to(device), batch.negatives.to(device),
+                    at::Tensor(), at::Tensor(), at::Tensor(), rng, device, options.length_groups};
+  step.hidden = step.encode(step.inputs);
+  step.target_vectors = model.items().output(step.targets);
+  step.negative_vectors = model.items().output(step.negatives);
+  at::Tensor rec;
+  if (options.loss == RecLoss::kSoftmax) {
+    auto counted = step.targets.gt(0).flatten().nonzero().squeeze(1);
+    auto hidden = step.hidden.reshape({-1, step.hidden.size(-1)}).index_select(0, counted);
+    rec = all_items_cross_entropy(model.score_all(hidden), step.targets.flatten().index_select(0, counted));
+  } else {
+    rec = next_item_bce(step.hidden, step.target_vectors, step.negative_vectors, step.targets.gt(0));
+  }
+  // The shard's share of the global batch. A masked-item model's targets are
+  // drawn per shard, so its loss is weighted by rows.
+  const double row_share = static_cast<double>(window.users.size()) / static_cast<double>(global_window.users.size());
+  if (weighted)
+    rec = rec * (model.mask_token() != 0 ? row_share : count_targets(window.targets) / count_targets(global_window.targets));
+  BatchLoss loss{rec, {{"rec", rec}}};
+  for (auto& method : methods) {
+    for (auto& [name, value] : method->losses(step)) {
+      if (weighted) value = value * row_share;
+      loss.total = loss.total + value;
+      loss.named.emplace_back(name, value);
+    }
+  }
+  return loss;
+}
+
 EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher, torch::optim::Optimizer& optimizer,
                             int64_t epoch, const c10::Device& device, std::vector<std::unique_ptr<Method>>& methods,
-                            const EpochOptions& options, Progress* progress) {
+                            const EpochOptions& options, Progress* progress, const DataParallel* parallel) {
   model.train();
   for (auto& method : methods) method->on_epoch(epoch);
-  auto rng = make_rng(options.seed, RandomStream::kMethods, static_cast<uint64_t>(epoch));
-  auto mask_rng = make_rng(options.seed, RandomStream::kItemMask, static_cast<uint64_t>(epoch));
+  const int rank = parallel ? parallel->cluster.rank() : 0;
+  const int world = parallel ? parallel->cluster.size() : 1;
+  auto rng = make_rng(options.seed, RandomStream::kMethods, rank_stream(epoch, rank));
+  auto mask_rng = make_rng(options.seed, RandomStream::kItemMask, rank_stream(epoch, rank));
+  if (parallel) at::manual_seed(make_rng(options.seed, RandomStream::kDropout, rank_stream(epoch, rank))());
   EpochLosses sums;
   auto add = [&](size_t slot, const std::string& name, double value) {
     if (sums.size() <= slot) sums.emplace_back(name, 0.0);
@@ -86,37 +139,27 @@ EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher,
   int64_t batches = 0;
   const auto windows = batcher.epoch(epoch);
   if (progress) progress->set_total(static_cast<int64_t>(windows.size()));
-  for (const auto& window : windows) {
-    const auto batch =
-        model.mask_token() != 0 ? masked_item_batch(window, model.mask_token(), options.mask_ratio, mask_rng) : window;
-    TrainingStep step{model, window, batch.inputs.to(device), batch.targets.to(device), batch.negatives.to(device),
-                      at::Tensor(), at::Tensor(), at::Tensor(), rng, device, options.length_groups};
-    step.hidden = step.encode(step.inputs);
-    step.target_vectors = model.items().output(step.targets);
-    step.negative_vectors = model.items().output(step.negatives);
-    at::Tensor rec;
-    if (options.loss == RecLoss::kSoftmax) {
-      auto counted = step.targets.gt(0).flatten().nonzero().squeeze(1);
-      auto hidden = step.hidden.reshape({-1, step.hidden.size(-1)}).index_select(0, counted);
-      rec = all_items_cross_entropy(model.score_all(hidden), step.targets.flatten().index_select(0, counted));
-    } else {
-      rec = next_item_bce(step.hidden, step.target_vectors, step.negative_vectors, step.targets.gt(0));
-    }
-    auto total = rec;
-    NamedLosses named = {{"rec", rec}};
-    for (auto& method : methods) {
-      for (auto& [name, value] : method->losses(step)) {
-        total = total + value;
-        named.emplace_back(name, value);
-      }
-    }
-    optimizer.zero_grad();
-    total.backward();
-    optimizer.step();
-    add(0, "loss", total.item<double>());
-    for (size_t i = 0; i < named.size(); ++i) add(i + 1, named[i].first, named[i].second.item<double>());
+  for (const auto& global_window : windows) {
+    const auto window = parallel ? shard_of(global_window, rank, world, batcher.options().trim) : global_window;
     ++batches;
+    optimizer.zero_grad();
+    if (parallel) parallel->gradients.begin();
+    if (!window.users.empty()) {  // empty: the global batch has fewer rows than there are ranks
+      const auto loss = batch_loss(model, window, global_window, methods, options, rng, mask_rng, device, parallel != nullptr);
+      loss.total.backward();
+      add(0, "loss", loss.total.item<double>());
+      for (size_t i = 0; i < loss.named.size(); ++i) add(i + 1, loss.named[i].first, loss.named[i].second.item<double>());
+    }
+    if (parallel) parallel->gradients.finish();
+    optimizer.step();
     if (progress) progress->advance();
+  }
+  if (parallel) {  // each rank's sums are its shares of the global batches' losses
+    std::vector<double> values;
+    for (const auto& slot : sums) values.push_back(slot.second);
+    auto total = at::tensor(values, at::kDouble);
+    parallel->cluster.sum(total);
+    for (size_t i = 0; i < sums.size(); ++i) sums[i].second = total[static_cast<int64_t>(i)].item<double>();
   }
   for (auto& [name, value] : sums) value /= static_cast<double>(std::max<int64_t>(batches, 1));
   return sums;
@@ -131,7 +174,8 @@ std::shared_ptr<SequentialRecommender> on_device(std::shared_ptr<SequentialRecom
 
 }  // namespace
 
-TrainingSetup::TrainingSetup(const TrainConfig& config, const Dataset& dataset, std::vector<std::string> cache_dirs)
+TrainingSetup::TrainingSetup(const TrainConfig& config, const Dataset& dataset, std::vector<std::string> cache_dirs,
+                             Cluster* cluster_)
     : device(parse_device(config.device)),
       model(on_device(build_model(config, dataset.num_items()), device)),
       batching(resolve_batching(config, model->backbone())),
@@ -142,16 +186,38 @@ TrainingSetup::TrainingSetup(const TrainConfig& config, const Dataset& dataset, 
               BatchOptions{config.backbone.max_len, config.batch, batching != Batching::kPadded,
                            batching == Batching::kBucketed},
               config.seed),
-      optimizer(model->parameters(), torch::optim::AdamOptions(config.lr)) {}
+      optimizer(model->parameters(), torch::optim::AdamOptions(config.lr)),
+      cluster(cluster_) {
+  if (!cluster) return;
+  if (config.batch < cluster->size())
+    throw Error(fmt::format("--batch {} is the global batch and must have a row for each of the {} ranks", config.batch,
+                            cluster->size()));
+  int64_t trainable_users = 0;
+  for (int64_t user = 0; user < dataset.num_users(); ++user) trainable_users += batcher.window_length(user) > 0;
+  if (trainable_users < cluster->size())
+    throw Error(fmt::format("{}: {} users to train on, fewer than the {} ranks", dataset.source(), trainable_users,
+                            cluster->size()));
+  gradients = std::make_unique<GradientSum>(*cluster, model->parameters());
+}
+
+void TrainingSetup::share_parameters() {
+  if (!cluster) return;
+  auto tensors = model->parameters();
+  for (auto& buffer : model->buffers()) tensors.push_back(buffer);
+  cluster->broadcast(tensors);
+}
 
 TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, const RunDirectory& run,
                            const TrainControl& control) {
   auto log = spdlog::default_logger();
   validate(config);
-  // A second stage's initialising run, checked before any work.
+  Cluster* cluster = control.cluster;
+  const bool leader = !cluster || cluster->leader();
+  // A second stage's initialising run, checked before any work (by rank 0,
+  // which sends the other ranks its parameters).
   std::optional<RunDirectory> init_run;
   TrainConfig init_config;
-  if (!config.init.empty() && !control.resume) {
+  if (!config.init.empty() && !control.resume && leader) {
     init_run = RunDirectory::open(config.init);
     init_config = read_run_config(*init_run);
     const auto init_padding = init_config.padding_row;
@@ -160,9 +226,22 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
                   (init_padding == PaddingRow::kRandom ? "random" : "zero") +
                   "; pass the same here (its padding vector is part of the model)");
   }
-  std::vector<std::string> cache_dirs = {run.path()};
-  if (!config.init.empty()) cache_dirs.push_back(config.init);
-  TrainingSetup setup(config, dataset, cache_dirs);
+  std::unique_ptr<TrainingSetup> setup_owner;
+  if (leader) {
+    std::vector<std::string> cache_dirs = {run.path()};
+    if (!config.init.empty()) cache_dirs.push_back(config.init);
+    setup_owner = std::make_unique<TrainingSetup>(config, dataset, cache_dirs, cluster);
+  }
+  if (cluster) {
+    if (!leader && control.scratch_dir.empty()) throw Error("a rank other than 0 needs TrainControl::scratch_dir");
+    // The methods' preparations are computed once, by rank 0, and sent.
+    for (const auto& name : method_cache_files(config.methods)) {
+      const auto bytes = cluster->share(name, leader ? read_file_if_present(run.file(name)) : std::string());
+      if (!leader && !bytes.empty()) write_file_atomically(control.scratch_dir + "/" + name, bytes);
+    }
+    if (!leader) setup_owner = std::make_unique<TrainingSetup>(config, dataset, std::vector<std::string>{control.scratch_dir}, cluster);
+  }
+  auto& setup = *setup_owner;
   auto& model = setup.model;
   const auto device = setup.device;
   TrainConfig effective = config;  // config.json records the loss and batching actually used
@@ -170,7 +249,7 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
   effective.batching = setup.batching;
   auto config_json = to_json(effective);
   config_json["inputs"] = fingerprint_inputs(effective);
-  run.write_json("config.json", config_json);
+  if (leader) run.write_json("config.json", config_json);
 
   if (init_run) {
     init_run->load_checkpoint(*model);
@@ -188,22 +267,28 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
             config.backbone.hidden, config.backbone.layers, config.backbone.heads, config.backbone.max_len,
             config.backbone.dropout, config.backbone.attn_dropout, batching_name(setup.batching));
 
+  if (cluster)
+    log->info("distributed: {} ranks, each training on 1/{} of every batch of {} (Gloo, rendezvous at {}:{})",
+              cluster->size(), cluster->size(), config.batch, cluster->options().master_host,
+              cluster->options().master_port);
+
   TrainResult result;
   TrainProgress progress;
   if (control.resume) {
-    progress = run.load_resume_state(*model, setup.optimizer, device);
+    progress = run.load_resume_state(*model, setup.optimizer, device);  // every rank reads the same file
     log->info("resumed after epoch {} ({})", progress.next_epoch,
               progress.best_epoch < 0 ? std::string("not validated yet")
                                       : fmt::format("best epoch {}, validation NDCG@20 {:.4f}", progress.best_epoch,
                                                     progress.best_score));
   }
+  setup.share_parameters();
   // A run killed between its early stop and metrics.json has nothing left to train.
   bool stopped_early = progress.since_best >= config.patience;
   const int64_t first_epoch = progress.next_epoch;
   // The history kept is the one that matches resume.pt: records of epochs
   // after it (written just before a crash) are dropped and run again.
   std::vector<nlohmann::json> history;
-  if (control.resume)
+  if (control.resume && leader)
     for (auto& record : run.read_history())
       if (record["epoch"].get<int64_t>() <= progress.next_epoch) history.push_back(std::move(record));
   for (int64_t epoch = first_epoch; epoch < config.epochs && !stopped_early; ++epoch) {
@@ -211,11 +296,14 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
     const bool validates = validates_after(epoch + 1, config);
     const std::string label = fmt::format("epoch {}/{}", epoch + 1, config.epochs);
     EpochLosses losses;
+    const double waited_before = setup.gradients ? setup.gradients->wait_seconds() : 0;
     const auto start = Clock::now();
-    {
+    if (leader) {
       Progress bar(label, 0, "batches");
       bar.set_seconds_after(seconds_left(history, epoch + 1, config) + (validates ? mean_of(history, "valid_seconds") : 0));
       losses = setup.run_epoch(epoch, &bar);
+    } else {
+      losses = setup.run_epoch(epoch);
     }
     const double loss = losses.front().second;
     const double seconds = seconds_since(start);
@@ -227,9 +315,12 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
                                                 run.file("model.pt"))
                                   : std::string("no checkpoint was saved yet (try a lower --lr)")));
     nlohmann::json record = {{"epoch", epoch + 1}, {"train_seconds", seconds}};
+    // Of train_seconds, the time spent waiting for the gradient sums of the
+    // other ranks: communication that the backward pass did not hide.
+    if (setup.gradients) record["gradient_wait_seconds"] = setup.gradients->wait_seconds() - waited_before;
     for (const auto& [name, value] : losses) record["losses"][name] = value;
     std::string validation;
-    if (validates) {
+    if (validates && leader) {
       const auto valid_start = Clock::now();
       GroupedMetrics valid;
       {
@@ -261,20 +352,33 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
     // only shorten the run); during a warmup the validations are not counted.
     const int64_t done = stopped_early ? config.epochs : epoch + 1;
     const bool validation_timed = mean_of(history, "valid_seconds") > 0;
-    log->info("epoch {:>4}/{} loss {:.4f}{} train {:.2f}s{} (ETA {}{})", epoch + 1, config.epochs, loss,
+    log->info("epoch {:>4}/{} loss {:.4f}{} train {:.2f}s{}{} (ETA {}{})", epoch + 1, config.epochs, loss,
               parts.empty() ? "" : parts + ")", seconds,
-              validates ? fmt::format(", validation {:.2f}s", record["valid_seconds"].get<double>()) : "",
+              record.contains("gradient_wait_seconds")
+                  ? fmt::format(" (gradient sums {:.2f}s)", record["gradient_wait_seconds"].get<double>())
+                  : "",
+              record.contains("valid_seconds") ? fmt::format(", validation {:.2f}s", record["valid_seconds"].get<double>()) : "",
               validation_timed ? "at most " : "", format_duration(seconds_left(history, done, config)) +
                                                       (validation_timed ? "" : " + validations, not timed yet"));
-    if (validates) log->info(validation);
+    if (!validation.empty()) log->info(validation);
     if (stopped_early) log->info("early stop: no better validation NDCG@20 for {} validations", config.patience);
     progress.next_epoch = epoch + 1;
+    if (cluster) {  // rank 0 decides for all
+      std::vector<at::Tensor> stop = {at::full({1}, stopped_early ? 1.0 : 0.0)};
+      cluster->broadcast(stop);
+      stopped_early = stop[0].item<double>() > 0;
+    }
+    if (!leader) continue;
     run.write_history(history);
     run.save_resume_state(*model, setup.optimizer, progress, device);
   }
   result.epochs = progress.next_epoch;
   result.best_epoch = progress.best_epoch;
   const bool finished = stopped_early || progress.next_epoch >= config.epochs;
+  if (!leader) {  // rank 0 tests and writes the results
+    result.paused = !finished;
+    return result;
+  }
   if (!finished) {
     result.paused = true;
     log->info("paused after epoch {}; continue with: caudal resume --run {}", progress.next_epoch, run.path());
