@@ -1,7 +1,7 @@
 // `caudal launch -n N -- COMMAND...`: runs N ranks of a caudal command on this
 // host (data-parallel training: `-- train ...` or `-- resume ...`), each with
 // WORLD_SIZE, RANK, MASTER_ADDR and MASTER_PORT set, and forwards their output
-// line by line with a "[rank R]" prefix. When one rank fails, the others get a
+// line by line with a "[rank R]" prefix (LOCAL_RANK too: one GPU per rank). When one rank fails, the others get a
 // few seconds to end on their own, then are stopped; the exit code is then
 // non-zero and the message names the rank.
 //
@@ -9,6 +9,7 @@
 // libraries we use have no process supervision, and this is what torchrun's
 // local launcher does, in a hundred lines.
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <spawn.h>
@@ -16,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -82,7 +85,7 @@ int launch(int world_size, const std::string& host, int port, const std::vector<
   std::vector<std::string> environment;
   for (char** e = environ; *e; ++e) {
     const std::string entry = *e;
-    for (const char* name : {"WORLD_SIZE=", "RANK=", "MASTER_ADDR=", "MASTER_PORT="})
+    for (const char* name : {"WORLD_SIZE=", "RANK=", "LOCAL_RANK=", "MASTER_ADDR=", "MASTER_PORT=", "CAUDAL_LAUNCHER_PID="})
       if (entry.rfind(name, 0) == 0) goto skip;
     environment.push_back(entry);
   skip:;
@@ -90,6 +93,7 @@ int launch(int world_size, const std::string& host, int port, const std::vector<
   environment.push_back(fmt::format("WORLD_SIZE={}", world_size));
   environment.push_back("MASTER_ADDR=" + host);
   environment.push_back(fmt::format("MASTER_PORT={}", port));
+  environment.push_back(fmt::format("CAUDAL_LAUNCHER_PID={}", getpid()));  // the ranks end with this process
   std::cerr << fmt::format("caudal launch: {} ranks, rendezvous at {}:{}\n", world_size, host, port);
 
   char executable[4096];
@@ -99,12 +103,26 @@ int launch(int world_size, const std::string& host, int port, const std::vector<
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::signal(SIGHUP, on_signal);
+  std::signal(SIGPIPE, SIG_IGN);  // our own output closed: keep supervising, the ranks still end
   std::vector<Rank> ranks(static_cast<size_t>(world_size));
+  auto stop_started = [&] {
+    for (auto& rank : ranks)
+      if (rank.pid > 0) {
+        kill(rank.pid, SIGKILL);
+        waitpid(rank.pid, nullptr, 0);
+      }
+  };
   for (int r = 0; r < world_size; ++r) {
     int pipe_fds[2];
-    if (pipe(pipe_fds) != 0) throw Error("launch: pipe failed");
+    // Close-on-exec: a rank inherits no other rank's pipe.
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0) {
+      stop_started();
+      throw Error(fmt::format("launch: cannot make a pipe for rank {}: {}", r, strerror(errno)));
+    }
     auto env = environment;
     env.push_back(fmt::format("RANK={}", r));
+    env.push_back(fmt::format("LOCAL_RANK={}", r));
     std::vector<char*> envp, argv;
     for (auto& entry : env) envp.push_back(entry.data());
     envp.push_back(nullptr);
@@ -117,11 +135,15 @@ int launch(int world_size, const std::string& host, int port, const std::vector<
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
-    posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
     const int failed = posix_spawn(&ranks[r].pid, executable, &actions, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&actions);
     close(pipe_fds[1]);
-    if (failed) throw Error(fmt::format("launch: cannot start rank {}: {}", r, strerror(failed)));
+    if (failed) {
+      close(pipe_fds[0]);
+      ranks[r].pid = -1;
+      stop_started();
+      throw Error(fmt::format("launch: cannot start rank {}: {}", r, strerror(failed)));
+    }
     ranks[r].output = pipe_fds[0];
   }
 
@@ -141,7 +163,10 @@ int launch(int world_size, const std::string& host, int port, const std::vector<
         fds.push_back({ranks[r].output, POLLIN, 0});
         owner.push_back(r);
       }
-    if (!fds.empty()) poll(fds.data(), fds.size(), 200);
+    if (fds.empty())
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    else
+      poll(fds.data(), fds.size(), 200);
     for (size_t i = 0; i < fds.size(); ++i) {
       if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       auto& rank = ranks[owner[i]];
@@ -156,16 +181,22 @@ int launch(int world_size, const std::string& host, int port, const std::vector<
         rank.output = -1;
       }
     }
+    // The rank to name: of those found ended with an error in this pass, one
+    // killed by a signal (the others' failures follow from it), else the lowest.
+    int failed_now = -1;
     for (int r = 0; r < world_size; ++r) {
       auto& rank = ranks[r];
       if (!rank.running || waitpid(rank.pid, &rank.status, WNOHANG) != rank.pid) continue;
       rank.running = false;
       const bool ok = WIFEXITED(rank.status) && WEXITSTATUS(rank.status) == 0;
-      if (!ok && first_failure < 0 && !interrupted) {
-        first_failure = r;
-        failed_at = Clock::now();
-        std::cerr << fmt::format("caudal launch: rank {} {}; stopping the other ranks\n", r, describe_exit(rank.status));
-      }
+      if (!ok && (failed_now < 0 || (WIFSIGNALED(rank.status) && !WIFSIGNALED(ranks[failed_now].status))))
+        failed_now = r;
+    }
+    if (failed_now >= 0 && first_failure < 0 && !interrupted) {
+      first_failure = failed_now;
+      failed_at = Clock::now();
+      std::cerr << fmt::format("caudal launch: rank {} {}; stopping the other ranks\n", failed_now,
+                               describe_exit(ranks[failed_now].status));
     }
     const bool any_running = std::any_of(ranks.begin(), ranks.end(), [](const Rank& r) { return r.running; });
     const bool any_output = std::any_of(ranks.begin(), ranks.end(), [](const Rank& r) { return r.output >= 0; });

@@ -124,10 +124,14 @@ void ClusterFlags::add_to(CLI::App& command) {
                     "seconds a rank waits for the others before failing (rank 0 validates meanwhile)")
       ->default_val(options_.timeout_seconds)
       ->check(in_range(1, 1e6));
+  group->add_option("--dist-bucket-mb", bucket_megabytes_, "gradients summed together, in MB (the first bucket: at most 1)")
+      ->default_val(bucket_megabytes_)
+      ->check(in_range(0.001, 1024));
 }
 
 ClusterOptions ClusterFlags::resolve() const {
   auto options = options_;
+  options.bucket_bytes = static_cast<int64_t>(bucket_megabytes_ * (1 << 20));
   std::vector<std::string> given;
   if (world_size_->count()) given.push_back("world_size");
   if (rank_->count()) given.push_back("rank");

@@ -45,6 +45,7 @@ struct ClusterFlags {
  private:
   ClusterOptions options_;
   std::string master_;
+  double bucket_megabytes_ = 16;
   CLI::Option *world_size_ = nullptr, *rank_ = nullptr, *master_option_ = nullptr;
 };
 

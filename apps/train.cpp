@@ -1,12 +1,14 @@
 // `caudal train`: train a model, validate, early-stop, test; writes a run directory.
 #include <fmt/format.h>
-#include <ftw.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <torch/cuda.h>
+#include <unistd.h>
 
-#include <cstdio>
+#include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
-#include <optional>
 
 #include "caudal/core/error.h"
 #include "caudal/core/log.h"
@@ -24,41 +26,39 @@ void print_tables(const GroupedMetrics& valid, const GroupedMetrics& test) {
 
 namespace {
 
-// A private directory of a rank other than 0 (what rank 0 sends it), removed
-// when the rank ends.
-class ScratchDirectory {
- public:
-  ScratchDirectory() {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/caudal-rank-XXXXXX";
-    if (!mkdtemp(pattern.data())) throw Error("cannot create a scratch directory " + pattern + " for this rank");
-    path_ = pattern;
-  }
-  // nftw, not std::filesystem::remove_all, which crashes when built against
-  // pip's LibTorch 2.x (tests/test_util.h says why).
-  ~ScratchDirectory() {
-    nftw(
-        path_.c_str(), [](const char* file, const struct stat*, int, struct FTW*) { return std::remove(file); }, 16,
-        FTW_DEPTH | FTW_PHYS);
-  }
-  const std::string& path() const { return path_; }
+// Under `caudal launch`, a rank ends with the launcher even when the launcher
+// is killed outright (Linux only: no signal reaches the ranks otherwise).
+void end_with_launcher() {
+  const char* launcher = std::getenv("CAUDAL_LAUNCHER_PID");
+  if (!launcher) return;
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (std::to_string(getppid()) != launcher) std::exit(1);  // it ended before prctl
+}
 
- private:
-  std::string path_;
-};
+// `--device cuda` (or a resumed run's cuda:N) in a distributed run: one GPU
+// per rank on each host, by LOCAL_RANK (as `caudal launch` and torchrun set
+// it), else by rank.
+std::string device_of_rank(const std::string& device, const ClusterOptions& cluster) {
+  if (device.rfind("cuda", 0) != 0 || cluster.world_size < 2 || !torch::cuda::is_available()) return device;
+  int local_rank = cluster.rank;
+  if (const char* value = std::getenv("LOCAL_RANK")) local_rank = std::atoi(value);
+  return fmt::format("cuda:{}", local_rank % static_cast<int>(torch::cuda::device_count()));
+}
 
 }  // namespace
 
 int run_training(const TrainConfig& given, const std::string& out, TrainControl control, bool overwrite,
                  const ClusterOptions& cluster_options) {
-  const auto config = with_absolute_paths(given);
+  auto config = with_absolute_paths(given);
+  config.device = device_of_rank(config.device, cluster_options);
   const bool leader = cluster_options.rank == 0;
-  std::optional<ScratchDirectory> scratch;
-  if (!leader) scratch.emplace();
-  // Rank 0 owns the run directory; another rank reads it only to resume.
+  if (cluster_options.world_size > 1) end_with_launcher();
+  // Rank 0 owns the run directory. Another rank writes nothing, reads it only
+  // to resume, and otherwise passes the system's temporary directory as a
+  // name that is never used.
   const auto run = control.resume ? RunDirectory::open(out)
                    : leader       ? RunDirectory::create_new(out, overwrite)
-                                  : RunDirectory::open(scratch->path());
+                                  : RunDirectory::open(std::filesystem::temp_directory_path().string());
   if (control.resume) check_run_inputs(run, config);
   make_logger(leader ? run.file("train.log") : std::string());
   if (!leader) spdlog::set_level(spdlog::level::warn);  // rank 0 reports for all
@@ -68,7 +68,6 @@ int run_training(const TrainConfig& given, const std::string& out, TrainControl 
   if (cluster_options.world_size > 1) {
     cluster = Cluster::join(cluster_options);
     control.cluster = cluster.get();
-    if (scratch) control.scratch_dir = scratch->path();
   }
   const auto result = train_and_test(config, dataset, run, control);
   if (!leader) return 0;

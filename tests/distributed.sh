@@ -45,7 +45,7 @@ echo "ok: two ranks train, pause and resume"
 # 1b. TADA and FAERec under launch: rank 0 prepares TADA's candidates and sends them.
 awk 'BEGIN { srand(3); for (u = 1; u <= 300; u++) { n = 5 + int(rand() * 10); i = 1 + int(rand() * 40);
   line = u; for (k = 0; k < n; k++) { line = line " " i; i = i % 40 + 1 } print line } }' >"$tmp/walks.txt"
-awk 'BEGIN { srand(4); for (i = 1; i <= 40; i++) { line = i; for (k = 0; k < 8; k++) line = line " " rand(); print line } }' \
+awk 'BEGIN { srand(4); for (i = 1; i <= 40; i++) { line = i; for (k = 0; k < 24; k++) line = line " " rand(); print line } }' \
   >"$tmp/vectors.txt"
 timeout 300 "$caudal" launch -n 2 -- train --data "$tmp/walks.txt" --out "$tmp/both" --epochs 2 --hidden 16 --threads 1 \
   --method faerec,tada --semantic "$tmp/vectors.txt" --tada-th 0.05 >"$tmp/both.out" 2>&1 ||
@@ -97,6 +97,13 @@ expect_error "rank 2 is not below the world size 2" "$caudal" train "${small[@]}
 expect_error "environment variable MASTER_PORT" env WORLD_SIZE=2 RANK=1 MASTER_PORT=http "$caudal" train "${small[@]}" --out "$tmp/bad"
 expect_error "--master \"nohost\": expected HOST:PORT" "$caudal" train "${small[@]}" --out "$tmp/bad" --world-size 2 --master nohost
 expect_error "joining the cluster" "$caudal" train "${small[@]}" --out "$tmp/bad" --world-size 2 --rank 1 --master 127.0.0.1:9 --dist-timeout 2
+port=$((20000 + RANDOM % 20000))
+"$caudal" train "${small[@]}" --out "$tmp/mismatch" --world-size 2 --rank 0 --master 127.0.0.1:$port --dist-timeout 30 \
+  >/dev/null 2>&1 &
+expect_error "rank 1 was started with other options or data than rank 0: hidden 32 (rank 0: 16)" \
+  "$caudal" train --data "$data" --epochs 3 --hidden 32 --threads 1 --seed 7 --out "$tmp/mismatch1" --world-size 2 --rank 1 \
+  --master 127.0.0.1:$port --dist-timeout 30
+wait
 expect_error "launch runs \`train\` or \`resume\`" "$caudal" launch -n 2 -- eval --run "$tmp/run"
 expect_error "must have a row for each of the 2 ranks" "$caudal" launch -n 2 -- train "${small[@]}" --out "$tmp/bad" --batch 1
 

@@ -95,6 +95,7 @@ TEST(DistributedWorker, OneEpoch) {
   options.rank = std::atoi(rank);
   options.master_port = std::atoi(std::getenv("MASTER_PORT"));
   options.timeout_seconds = 60;
+  options.bucket_bytes = 2048;  // many buckets, the first ones started during the backward pass
   auto cluster = Cluster::join(options);
   auto dataset = walks();
   TempDir scratch;
@@ -227,6 +228,40 @@ TEST(Distributed, FaerecStepEqualsItsShardsInOneProcess) {
   const auto ranks = run_two_ranks("faerec", dir);
   expect_same_state(ranks[0], ranks[1], "rank 0 against rank 1");
   expect_same_state(ranks[0], shards_in_one_process("faerec", dir), "two ranks against their shards in one process");
+}
+
+// A cluster of one rank: its sums leave tensors as they are.
+class OneRank final : public Cluster {
+ public:
+  OneRank() : Cluster(ClusterOptions{}) {}
+  std::string share(const std::string&, const std::string& value) override { return value; }
+  void broadcast(std::vector<at::Tensor>&) override {}
+  void sum(at::Tensor&) override {}
+  std::unique_ptr<PendingSum> start_sum(at::Tensor&) override {
+    struct Done final : PendingSum {
+      void wait() override {}
+    };
+    return std::make_unique<Done>();
+  }
+};
+
+TEST(Distributed, GradientSumFillsBucketsAndLeavesUnreachedParametersAlone) {
+  OneRank cluster;
+  auto a = at::randn({3, 4}).requires_grad_();
+  auto b = at::randn({5}).requires_grad_();
+  auto unused = at::randn({2}).requires_grad_();
+  auto frozen = at::randn({2});
+  GradientSum sum(cluster, {a, b, unused, frozen}, 64);  // 64 bytes: buckets {unused, b} and {a}
+  for (int step = 0; step < 2; ++step) {  // the second step reuses the buckets
+    sum.begin();
+    ((a * 2).sum() + (b * b).sum()).backward();
+    sum.finish();
+    EXPECT_TRUE(a.grad().equal(at::full({3, 4}, 2.0f)));
+    EXPECT_TRUE(b.grad().allclose(2 * b));
+    EXPECT_FALSE(unused.grad().defined()) << "a parameter no rank reached keeps its undefined gradient";
+    a.mutable_grad().zero_();
+    b.mutable_grad().zero_();
+  }
 }
 
 TEST(Distributed, ShardsSplitRowsEvenlyAndTrimTheirPadding) {

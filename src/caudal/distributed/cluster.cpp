@@ -34,10 +34,16 @@ bool contains(const std::vector<std::string>& list, const std::string& name) {
 
 void parse_host_port(const std::string& text, const std::string& what, std::string& host, int& port) {
   const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0)
-    throw Error(fmt::format("{} {:?}: expected HOST:PORT, e.g. 127.0.0.1:29500", what, text));
+  const auto malformed = [&] { return Error(fmt::format("{} {:?}: expected HOST:PORT, e.g. 127.0.0.1:29500", what, text)); };
+  if (colon == std::string::npos || colon == 0) throw malformed();
   host = text.substr(0, colon);
-  port = parse_int_variable(what.c_str(), text.c_str() + colon + 1, 1, 65535);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);  // [::1]
+  char* end = nullptr;
+  errno = 0;
+  const long value = std::strtol(text.c_str() + colon + 1, &end, 10);
+  if (end == text.c_str() + colon + 1 || *end != '\0' || errno != 0 || value < 1 || value > 65535)
+    throw Error(fmt::format("{} {:?}: the port must be a whole number from 1 to 65535", what, text));
+  port = static_cast<int>(value);
 }
 
 ClusterOptions cluster_options_from_environment(ClusterOptions options, const std::vector<std::string>& from_command_line) {
@@ -126,10 +132,6 @@ class GlooCluster final : public Cluster {
     std::vector<at::Tensor> tensors = {tensor};
     guarded("a sum over the ranks", [&] { pending->work = group_->allreduce(tensors); });
     return pending;
-  }
-
-  void barrier() override {
-    guarded("waiting for the other ranks", [&] { group_->barrier()->wait(); });
   }
 
  private:
@@ -223,8 +225,14 @@ GradientSum::GradientSum(Cluster& cluster, std::vector<at::Tensor> parameters, i
     bucket.numel += p.numel();
     bytes_in_bucket += bytes;
   }
-  for (auto& bucket : buckets_)
-    bucket.flat = at::zeros({bucket.numel}, parameters_[bucket.parameters.front()].options().requires_grad(false));
+  // The last bucket also carries a flag per parameter (1 where this rank
+  // reached it), so that knowing which parameters some rank reached costs no
+  // collective of its own. It starts last, when every flag is set.
+  for (auto& bucket : buckets_) {
+    const int64_t flags = &bucket == &buckets_.back() ? static_cast<int64_t>(parameters_.size()) : 0;
+    bucket.flat =
+        at::zeros({bucket.numel + flags}, parameters_[bucket.parameters.front()].options().requires_grad(false));
+  }
   for (size_t k = 0; k < parameters_.size(); ++k)
     hooks_.push_back(parameters_[k].register_hook([this, k](const at::TensorBase& gradient) { on_gradient(k, gradient); }));
 }
@@ -247,6 +255,8 @@ void GradientSum::begin() {
 void GradientSum::on_gradient(size_t parameter, const at::TensorBase& gradient) {
   if (!armed_ || seen_[parameter]) return;
   seen_[parameter] = true;
+  auto& last = buckets_.back();
+  last.flat.narrow(0, last.numel + static_cast<int64_t>(parameter), 1).fill_(1);
   const auto [b, slot] = place_[parameter];
   auto& bucket = buckets_[b];
   bucket.flat.narrow(0, bucket.offsets[slot], gradient.numel()).copy_(at::Tensor(gradient).reshape(-1));
@@ -270,7 +280,11 @@ void GradientSum::finish() {
   for (auto& bucket : buckets_) bucket.pending->wait();
   wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   at::NoGradGuard no_grad;
+  const auto reached_by_some_rank =
+      buckets_.back().flat.narrow(0, buckets_.back().numel, static_cast<int64_t>(parameters_.size())).to(at::kCPU, at::kFloat);
+  const auto* reached = reached_by_some_rank.data_ptr<float>();
   for (size_t k = 0; k < parameters_.size(); ++k) {
+    if (reached[k] == 0) continue;
     const auto [b, slot] = place_[k];
     auto& p = parameters_[k];
     auto sum = buckets_[b].flat.narrow(0, buckets_[b].offsets[slot], p.numel()).view_as(p);

@@ -24,7 +24,10 @@ struct ClusterOptions {
   int rank = 0;        // 0 .. world_size - 1
   std::string master_host = "127.0.0.1";  // where rank 0 listens (its TCPStore)
   int master_port = 29500;
-  double timeout_seconds = 600;  // longest wait in a collective (rank 0 validates meanwhile)
+  // Longest wait for the other ranks: in a collective (rank 0 validates
+  // meanwhile) and at the start (rank 0 prepares TADA's candidates).
+  double timeout_seconds = 600;
+  int64_t bucket_bytes = 16 << 20;  // gradients summed together (GradientSum)
 };
 
 // The torchrun-style variables WORLD_SIZE, RANK, MASTER_ADDR and MASTER_PORT,
@@ -66,8 +69,6 @@ class Cluster {
     virtual void wait() = 0;
   };
   virtual std::unique_ptr<PendingSum> start_sum(at::Tensor& tensor) = 0;
-  // Returns when every rank has called it.
-  virtual void barrier() = 0;
 
  protected:
   explicit Cluster(ClusterOptions options) : options_(std::move(options)) {}
@@ -75,12 +76,15 @@ class Cluster {
 };
 
 // Sums the gradients of `parameters` over the ranks after each backward pass,
-// in buckets of about `bucket_bytes` (not one collective per parameter).
-// A bucket's sum starts as soon as the backward pass has produced all of its
-// gradients (hooks on the parameters), so communication overlaps the rest of
-// the backward pass; buckets start in a fixed order on every rank, as Gloo
-// pairs the ranks' collectives by order. A parameter that received no
-// gradient contributes zeros. The sum, not the mean: the trainer weights each
+// in buckets of at most `bucket_bytes` (not one collective per parameter).
+// Buckets are filled from the last parameter to the first, the order in which
+// backward produces gradients. A bucket's sum starts as soon
+// as the backward pass has produced all of its gradients (hooks on the
+// parameters), overlapping the rest of the backward pass; buckets start in a
+// fixed order on every rank, as Gloo pairs the ranks' collectives by order.
+// A parameter that no rank reached keeps the gradient it had (undefined, or
+// zeroed by the optimiser), as in one process; one a rank did not reach
+// counts as zeros there. The sum, not the mean: the trainer weights each
 // rank's loss by its share of the global batch, so that the sum is the
 // gradient of the global batch's loss.
 class GradientSum {
@@ -111,7 +115,7 @@ class GradientSum {
   std::vector<Bucket> buckets_;
   std::vector<std::pair<size_t, size_t>> place_;  // parameter -> (bucket, slot)
   std::vector<unsigned> hooks_;
-  std::vector<bool> seen_;  // which parameters' gradients this step has copied
+  std::vector<bool> seen_;  // the parameters whose gradients this step has copied
   size_t next_bucket_ = 0;
   bool armed_ = false;
   double wait_seconds_ = 0;

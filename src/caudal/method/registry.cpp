@@ -20,11 +20,17 @@ const char* kTadaCacheFile = "tada_candidates.json";
 // and cached in the first.
 TadaPreparation tada_preparation(const TadaOptions& options, const MethodContext& context) {
   auto log = spdlog::default_logger();
-  if (context.cache_dirs.empty()) throw Error("TADA: no directory to cache its candidates in");
   const auto& dataset = context.dataset;
   const auto key = tada_cache_key(dataset, context.max_len, options.lis);
-  const std::string own_cache = context.cache_dirs.front() + "/" + kTadaCacheFile;
   TadaPreparation prep;
+  const auto received = context.received.find(kTadaCacheFile);
+  if (received != context.received.end()) {
+    if (!parse_tada_cache(received->second, "TADA candidates received from rank 0", key, prep))
+      throw Error("TADA candidates received from rank 0 were made for other data or options than this rank's");
+    return prep;
+  }
+  if (context.cache_dirs.empty()) throw Error("TADA: no directory to cache its candidates in");
+  const std::string own_cache = context.cache_dirs.front() + "/" + kTadaCacheFile;
   for (const auto& dir : context.cache_dirs) {
     const std::string path = dir + "/" + kTadaCacheFile;
     if (load_tada_cache(path, key, prep)) {

@@ -4,6 +4,7 @@
 // places where preparations may be cached, never a whole run configuration.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -63,11 +64,14 @@ struct MethodContext {
   // Where a preparation (TADA's candidates) is looked up, in order; it is
   // cached in the first (the run directory) when missing there.
   std::vector<std::string> cache_dirs;
+  // Preparations received from another process (a distributed run's rank
+  // 0): cache file name -> its contents, looked up before cache_dirs.
+  std::map<std::string, std::string> received;
 };
 
 // The files (names in a cache directory) that the methods cache their
-// preparations in: what a distributed run's rank 0 sends the other ranks, so
-// that a preparation is computed once.
+// preparations in: what a distributed run's rank 0 sends the other ranks
+// (MethodContext::received), so that a preparation is computed once.
 std::vector<std::string> method_cache_files(const MethodOptions& methods);
 
 // Each method prepared once from the training data, before the first epoch.

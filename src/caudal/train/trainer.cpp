@@ -172,22 +172,64 @@ std::shared_ptr<SequentialRecommender> on_device(std::shared_ptr<SequentialRecom
   return model;
 }
 
+// The methods of a run. With a cluster, rank 0 prepares them (caching the
+// preparations in cache_dirs.front()) and sends the preparations to the other
+// ranks, which build their methods from those.
+std::vector<std::unique_ptr<Method>> methods_for(const MethodOptions& options, MethodContext context, Cluster* cluster) {
+  if (!cluster) return make_methods(options, context);
+  std::vector<std::unique_ptr<Method>> methods;
+  if (cluster->leader()) methods = make_methods(options, context);
+  for (const auto& name : method_cache_files(options)) {
+    const auto sent = cluster->share(
+        name, cluster->leader() ? read_file_if_present(context.cache_dirs.front() + "/" + name) : std::string());
+    context.received[name] = sent;
+  }
+  if (cluster->leader()) return methods;
+  context.cache_dirs.clear();  // a rank other than 0 writes nothing
+  return make_methods(options, context);
+}
+
+// Every rank must train the same model on the same data: the options that
+// shape training and the input files' sizes and checksums (not their paths,
+// which may differ between hosts) are compared with rank 0's.
+void check_same_training_as_rank_0(const TrainConfig& config, Cluster& cluster) {
+  auto mine = to_json(config);
+  for (const char* local : {"data", "semantic", "init", "threads", "device", "inputs"}) mine.erase(local);
+  auto inputs = fingerprint_inputs(config);
+  for (auto& [key, fingerprint] : inputs.items()) {
+    fingerprint.erase("path");
+    mine["input " + key] = fingerprint;
+  }
+  const auto rank_0 = nlohmann::json::parse(cluster.share("training options", mine.dump()));
+  std::vector<std::string> differing;
+  for (const auto& [key, value] : rank_0.items())
+    if (!mine.contains(key) || mine[key] != value)
+      differing.push_back(fmt::format("{} {} (rank 0: {})", key, mine.contains(key) ? mine[key].dump() : "none", value.dump()));
+  for (const auto& [key, value] : mine.items())
+    if (!rank_0.contains(key)) differing.push_back(fmt::format("{} {} (rank 0: none)", key, value.dump()));
+  if (!differing.empty())
+    throw Error(fmt::format("rank {} was started with other options or data than rank 0: {}", cluster.rank(),
+                            fmt::join(differing, ", ")));
+}
+
 }  // namespace
 
 TrainingSetup::TrainingSetup(const TrainConfig& config, const Dataset& dataset, std::vector<std::string> cache_dirs,
-                             Cluster* cluster_)
-    : device(parse_device(config.device)),
+                             Cluster* cluster)
+    : cluster(cluster),
+      device(parse_device(config.device)),
       model(on_device(build_model(config, dataset.num_items()), device)),
       batching(resolve_batching(config, model->backbone())),
       options(epoch_options(config, *model, batching)),
-      methods(make_methods(config.methods, MethodContext{dataset, *model, config.backbone.max_len, config.mask_ratio,
-                                                         batching != Batching::kPadded, std::move(cache_dirs)})),
+      methods(methods_for(config.methods,
+                          MethodContext{dataset, *model, config.backbone.max_len, config.mask_ratio,
+                                        batching != Batching::kPadded, std::move(cache_dirs), {}},
+                          cluster)),
       batcher(dataset,
               BatchOptions{config.backbone.max_len, config.batch, batching != Batching::kPadded,
                            batching == Batching::kBucketed},
               config.seed),
-      optimizer(model->parameters(), torch::optim::AdamOptions(config.lr)),
-      cluster(cluster_) {
+      optimizer(model->parameters(), torch::optim::AdamOptions(config.lr)) {
   if (!cluster) return;
   if (config.batch < cluster->size())
     throw Error(fmt::format("--batch {} is the global batch and must have a row for each of the {} ranks", config.batch,
@@ -197,7 +239,7 @@ TrainingSetup::TrainingSetup(const TrainConfig& config, const Dataset& dataset, 
   if (trainable_users < cluster->size())
     throw Error(fmt::format("{}: {} users to train on, fewer than the {} ranks", dataset.source(), trainable_users,
                             cluster->size()));
-  gradients = std::make_unique<GradientSum>(*cluster, model->parameters());
+  gradients = std::make_unique<GradientSum>(*cluster, model->parameters(), cluster->options().bucket_bytes);
 }
 
 void TrainingSetup::share_parameters() {
@@ -226,22 +268,10 @@ TrainResult train_and_test(const TrainConfig& config, const Dataset& dataset, co
                   (init_padding == PaddingRow::kRandom ? "random" : "zero") +
                   "; pass the same here (its padding vector is part of the model)");
   }
-  std::unique_ptr<TrainingSetup> setup_owner;
-  if (leader) {
-    std::vector<std::string> cache_dirs = {run.path()};
-    if (!config.init.empty()) cache_dirs.push_back(config.init);
-    setup_owner = std::make_unique<TrainingSetup>(config, dataset, cache_dirs, cluster);
-  }
-  if (cluster) {
-    if (!leader && control.scratch_dir.empty()) throw Error("a rank other than 0 needs TrainControl::scratch_dir");
-    // The methods' preparations are computed once, by rank 0, and sent.
-    for (const auto& name : method_cache_files(config.methods)) {
-      const auto bytes = cluster->share(name, leader ? read_file_if_present(run.file(name)) : std::string());
-      if (!leader && !bytes.empty()) write_file_atomically(control.scratch_dir + "/" + name, bytes);
-    }
-    if (!leader) setup_owner = std::make_unique<TrainingSetup>(config, dataset, std::vector<std::string>{control.scratch_dir}, cluster);
-  }
-  auto& setup = *setup_owner;
+  if (cluster) check_same_training_as_rank_0(config, *cluster);
+  std::vector<std::string> cache_dirs = {run.path()};
+  if (!config.init.empty()) cache_dirs.push_back(config.init);
+  TrainingSetup setup(config, dataset, cache_dirs, cluster);
   auto& model = setup.model;
   const auto device = setup.device;
   TrainConfig effective = config;  // config.json records the loss and batching actually used

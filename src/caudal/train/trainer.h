@@ -38,10 +38,9 @@ struct TrainControl {
   int64_t pause_after = 0;  // > 0: stop after this many epochs of this call, leaving the run resumable
   // Data-parallel training over several processes (null: one process).
   // Rank 0 writes the run directory, validates, decides early stopping and
-  // tests; the other ranks only read the run directory (to resume) and keep
-  // what rank 0 sends them (the methods' preparations) in scratch_dir.
+  // tests; the other ranks write nothing and read the run directory only to
+  // resume. Every rank must be given the same options and data (checked).
   Cluster* cluster = nullptr;
-  std::string scratch_dir;
 };
 
 // Mean of each loss over an epoch's batches: "loss" (the total) first, then
@@ -105,11 +104,14 @@ EpochLosses train_one_epoch(SequentialRecommender& model, TrainBatcher& batcher,
 // epoch benchmark and the benchmarks share. The model is built from
 // config.seed and put on config.device; the methods are prepared (their
 // preparations cached in cache_dirs, see MethodContext). With a cluster,
-// every rank must build its setup (the gradient hooks are in place); the
-// parameters are then rank 0's after share_parameters().
+// every rank builds its setup at the same time: rank 0 prepares the methods
+// and sends the preparations to the others, and gradient hooks are put in
+// place; share_parameters() then gives every rank rank 0's parameters.
 struct TrainingSetup {
   TrainingSetup(const TrainConfig& config, const Dataset& dataset, std::vector<std::string> cache_dirs,
                 Cluster* cluster = nullptr);
+
+  Cluster* cluster = nullptr;
 
   EpochLosses run_epoch(int64_t epoch, Progress* progress = nullptr) {
     if (!gradients) return train_one_epoch(*model, batcher, optimizer, epoch, device, methods, options, progress);
@@ -126,7 +128,6 @@ struct TrainingSetup {
   std::vector<std::unique_ptr<Method>> methods;
   TrainBatcher batcher;
   torch::optim::Adam optimizer;
-  Cluster* cluster = nullptr;
   std::unique_ptr<GradientSum> gradients;  // with a cluster
 };
 

@@ -111,15 +111,18 @@ void save_tada_cache(const std::string& path, const std::string& key, const Tada
 }
 
 bool load_tada_cache(const std::string& path, const std::string& key, TadaPreparation& prep) {
-  if (!std::filesystem::exists(path)) return false;
+  return std::filesystem::exists(path) && parse_tada_cache(read_file(path), path, key, prep);
+}
+
+bool parse_tada_cache(const std::string& text, const std::string& origin, const std::string& key, TadaPreparation& prep) {
   try {
-    auto json = nlohmann::json::parse(read_file(path));
+    auto json = nlohmann::json::parse(text);
     if (json.at("key").get<std::string>() != key) return false;
     prep.tail_preference = json.at("tail_preference").get<std::vector<uint8_t>>();
     prep.candidates = json.at("candidates").get<std::vector<std::vector<int64_t>>>();
     return true;
   } catch (const nlohmann::json::exception& e) {
-    throw Error(path + ": damaged TADA cache (" + e.what() + "); delete it to recompute");
+    throw Error(origin + ": damaged TADA cache (" + e.what() + "); delete it to recompute");
   }
 }
 

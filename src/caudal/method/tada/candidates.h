@@ -37,6 +37,8 @@ TadaPreparation prepare_tada(const Dataset& dataset, int64_t max_len, const LisO
 // returns false when the file is absent or was made for other data/options.
 void save_tada_cache(const std::string& path, const std::string& key, const TadaPreparation& prep);
 bool load_tada_cache(const std::string& path, const std::string& key, TadaPreparation& prep);
+// The same from the file's contents; `origin` names them in errors.
+bool parse_tada_cache(const std::string& text, const std::string& origin, const std::string& key, TadaPreparation& prep);
 std::string tada_cache_key(const Dataset& dataset, int64_t max_len, const LisOptions& options);
 
 }  // namespace caudal
