@@ -3,9 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
-#include <netinet/in.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -106,22 +104,10 @@ TEST(DistributedWorker, OneEpoch) {
   save_state(state_of(setup), dir + "/rank" + rank + ".bin");
 }
 
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof(address);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
 // Starts both ranks of DistributedWorker.OneEpoch and waits (at most two
 // minutes); returns each rank's state.
 std::vector<at::Tensor> run_two_ranks(const std::string& method, const TempDir& dir) {
-  const int port = free_port();
+  const int port = free_local_port();
   std::vector<pid_t> pids;
   for (int rank = 0; rank < 2; ++rank) {
     std::vector<std::string> env;

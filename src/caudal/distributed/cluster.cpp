@@ -2,6 +2,9 @@
 
 #include <ATen/ATen.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -44,6 +47,19 @@ void parse_host_port(const std::string& text, const std::string& what, std::stri
   if (end == text.c_str() + colon + 1 || *end != '\0' || errno != 0 || value < 1 || value > 65535)
     throw Error(fmt::format("{} {:?}: the port must be a whole number from 1 to 65535", what, text));
   port = static_cast<int>(value);
+}
+
+int free_local_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof(address);
+  const bool found = fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+                     getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) == 0;
+  if (fd >= 0) close(fd);
+  if (!found) throw Error("no free port on 127.0.0.1");
+  return ntohs(address.sin_port);
 }
 
 ClusterOptions cluster_options_from_environment(ClusterOptions options, const std::vector<std::string>& from_command_line) {

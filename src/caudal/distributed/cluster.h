@@ -39,6 +39,10 @@ ClusterOptions cluster_options_from_environment(ClusterOptions options, const st
 // "host:port" -> host and port; throws caudal::Error naming `what`.
 void parse_host_port(const std::string& text, const std::string& what, std::string& host, int& port);
 
+// A port on 127.0.0.1 that nothing listens on now (the kernel's choice; it
+// may be taken again before it is used). Throws caudal::Error if none.
+int free_local_port();
+
 // Whether this build has a process-group backend (Gloo headers were found).
 bool distributed_training_available();
 
