@@ -194,14 +194,19 @@ TEST(Distributed, PlainSASRecStepEqualsTheGlobalBatchInOneProcess) {
   expect_same_state(ranks[0], state_of(single), "two ranks against one process");
 }
 
+// Two ranks of `method` against their shards in one process.
+void expect_ranks_equal_their_shards(const std::string& method, const TempDir& dir) {
+  const auto ranks = run_two_ranks(method, dir);
+  expect_same_state(ranks[0], ranks[1], "rank 0 against rank 1");
+  expect_same_state(ranks[0], shards_in_one_process(method, dir), "two ranks against their shards in one process");
+}
+
 TEST(Distributed, TadaStepEqualsItsShardsInOneProcess) {
   if (!distributed_training_available()) GTEST_SKIP() << "built without Gloo";
   set_compute_threads(1);
   make_logger("");
   TempDir dir;
-  const auto ranks = run_two_ranks("tada", dir);
-  expect_same_state(ranks[0], ranks[1], "rank 0 against rank 1");
-  expect_same_state(ranks[0], shards_in_one_process("tada", dir), "two ranks against their shards in one process");
+  expect_ranks_equal_their_shards("tada", dir);
 }
 
 TEST(Distributed, FaerecStepEqualsItsShardsInOneProcess) {
@@ -211,9 +216,7 @@ TEST(Distributed, FaerecStepEqualsItsShardsInOneProcess) {
   TempDir dir;
   at::manual_seed(1);
   write_semantic_vectors(dir);
-  const auto ranks = run_two_ranks("faerec", dir);
-  expect_same_state(ranks[0], ranks[1], "rank 0 against rank 1");
-  expect_same_state(ranks[0], shards_in_one_process("faerec", dir), "two ranks against their shards in one process");
+  expect_ranks_equal_their_shards("faerec", dir);
 }
 
 // A cluster of one rank: its sums leave tensors as they are.

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 
 #include "caudal/core/error.h"
 
@@ -20,13 +21,20 @@
 namespace caudal {
 namespace {
 
-int parse_int_variable(const char* name, const char* text, int lo, int hi) {
+// The whole number `text` spells if it lies in [lo, hi]; none otherwise.
+std::optional<int> whole_number_in(const char* text, int lo, int hi) {
   char* end = nullptr;
   errno = 0;
   const long value = std::strtol(text, &end, 10);
-  if (end == text || *end != '\0' || errno != 0 || value < lo || value > hi)
-    throw Error(fmt::format("environment variable {}={:?}: expected a whole number from {} to {}", name, text, lo, hi));
+  if (end == text || *end != '\0' || errno != 0 || value < lo || value > hi) return std::nullopt;
   return static_cast<int>(value);
+}
+
+int parse_int_variable(const char* name, const char* text, int lo, int hi) {
+  const auto value = whole_number_in(text, lo, hi);
+  if (!value)
+    throw Error(fmt::format("environment variable {}={:?}: expected a whole number from {} to {}", name, text, lo, hi));
+  return *value;
 }
 
 bool contains(const std::vector<std::string>& list, const std::string& name) {
@@ -41,12 +49,9 @@ void parse_host_port(const std::string& text, const std::string& what, std::stri
   if (colon == std::string::npos || colon == 0) throw malformed();
   host = text.substr(0, colon);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);  // [::1]
-  char* end = nullptr;
-  errno = 0;
-  const long value = std::strtol(text.c_str() + colon + 1, &end, 10);
-  if (end == text.c_str() + colon + 1 || *end != '\0' || errno != 0 || value < 1 || value > 65535)
-    throw Error(fmt::format("{} {:?}: the port must be a whole number from 1 to 65535", what, text));
-  port = static_cast<int>(value);
+  const auto number = whole_number_in(text.c_str() + colon + 1, 1, 65535);
+  if (!number) throw Error(fmt::format("{} {:?}: the port must be a whole number from 1 to 65535", what, text));
+  port = *number;
 }
 
 int free_local_port() {
