@@ -5,6 +5,8 @@
 
 #include <ATen/ATen.h>
 
+#include <numeric>
+
 #include "caudal/model/length_groups.h"
 #include "caudal/train/trainer.h"
 #include "small_models.h"
@@ -50,7 +52,10 @@ TEST_P(LengthGroupsOfBackbone, EqualThePaddedBatchAtRealPositions) {
   auto weights = at::randn({ids.size(0), 12, 16});
   auto run = [&](bool grouped) {
     model->zero_grad();
-    auto hidden = grouped ? encode_in_length_groups(*model, ids, /*overhead=*/0) : model->encode(ids);
+    std::vector<int64_t> every_position(ids.numel());
+    std::iota(every_position.begin(), every_position.end(), 0);
+    auto hidden = grouped ? encode_positions_in_length_groups(*model, ids, every_position, /*overhead=*/0).view({ids.size(0), 12, -1})
+                          : model->encode(ids);
     (hidden * real * weights).sum().backward();
     std::vector<at::Tensor> grads;
     for (const auto& p : model->parameters()) grads.push_back(p.grad().defined() ? p.grad().clone() : at::Tensor());
@@ -66,6 +71,12 @@ TEST_P(LengthGroupsOfBackbone, EqualThePaddedBatchAtRealPositions) {
     EXPECT_TRUE(at::allclose(grouped_grads[i], padded_grads[i], 1e-4, 1e-5))
         << "parameter " << i << " max difference " << (grouped_grads[i] - padded_grads[i]).abs().max().item<double>();
   }
+  // A few positions in any order (row 1's column 3 is padding): the states there.
+  const std::vector<int64_t> some = {5 * 12 + 11, 0 * 12 + 7, 2 * 12 + 0, 1 * 12 + 3};
+  const auto picked = encode_positions_in_length_groups(*model, ids, some, /*overhead=*/0).detach();
+  const auto every = grouped.reshape({-1, grouped.size(-1)});
+  for (size_t p = 0; p < some.size(); ++p)
+    EXPECT_TRUE(at::allclose(picked[p], every[some[p]], 1e-5, 1e-6)) << "position " << some[p];
 }
 
 INSTANTIATE_TEST_SUITE_P(Backbones, LengthGroupsOfBackbone, ::testing::Values("sasrec", "gru4rec", "lrurec", "bert4rec"));

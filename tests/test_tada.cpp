@@ -11,6 +11,7 @@
 #include "caudal/data/batcher.h"
 #include "caudal/method/tada/tada.h"
 #include "caudal/objective/losses.h"
+#include "caudal/objective/masked_items.h"
 #include "caudal/run/trained_model.h"
 #include "caudal/train/trainer.h"
 #include "test_util.h"
@@ -218,19 +219,17 @@ TEST(TadaMixing, CrossMixPoolsNeverMixPreferenceGroups) {
 }
 
 TEST(TadaMixing, MixLossesReduceToPlainBce) {
-  auto h = at::randn({4, 3, 5}), t = at::randn({4, 3, 5}), n = at::randn({4, 3, 5});
-  auto mask = at::ones({4, 3}, at::kBool);
-  mask[0][0] = false;
-  auto plain = next_item_bce(h, t, n, mask).item<double>();
-  auto identity = at::arange(4, at::kLong);
-  EXPECT_NEAR(cross_mix_loss(h, t, n, mask, at::rand({4}), identity).item<double>(), plain, 1e-5);
-  auto shuffled = at::tensor({2, 0, 3, 1}, at::kLong);
-  EXPECT_NEAR(cross_mix_loss(h, t, n, mask, at::ones({4}), shuffled).item<double>(), plain, 1e-5);
-  EXPECT_NEAR(self_mix_loss(h, at::randn({4, 3, 5}), at::ones({4}), t, n, mask).item<double>(), plain, 1e-5);
+  auto h = at::randn({6, 5}), t = at::randn({6, 5}), n = at::randn({6, 5});
+  auto plain = next_item_bce(h, t, n, at::ones({6}, at::kBool)).item<double>();
+  auto rows = at::arange(6, at::kLong);
+  EXPECT_NEAR(cross_mix_loss(h, t, n, at::rand({6}), rows, rows).item<double>(), plain, 1e-5);
+  auto shuffled = at::tensor({2, 0, 3, 1, 5, 4}, at::kLong);
+  EXPECT_NEAR(cross_mix_loss(h, t, n, at::ones({6}), rows, shuffled).item<double>(), plain, 1e-5);
+  EXPECT_NEAR(self_mix_loss(h, at::randn({6, 5}), at::ones({6}), t, n).item<double>(), plain, 1e-5);
   // alpha 0.5 with a partner: the mixed state is the mean of the two.
-  auto half = cross_mix_loss(h, t, n, mask, at::full({4}, 0.5), shuffled).item<double>();
+  auto half = cross_mix_loss(h, t, n, at::full({6}, 0.5), rows, shuffled).item<double>();
   auto mix = [&](const at::Tensor& x) { return 0.5 * x + 0.5 * x.index_select(0, shuffled); };
-  EXPECT_NEAR(half, next_item_bce(mix(h), mix(t), mix(n), mask).item<double>(), 1e-6);
+  EXPECT_NEAR(half, next_item_bce(mix(h), mix(t), mix(n), at::ones({6}, at::kBool)).item<double>(), 1e-6);
 }
 
 TEST(TadaBatch, SameSeedSameAugmentedBatch) {
@@ -350,10 +349,9 @@ TEST(TadaMixing, ZeroPaddingStatesMakeLossesWidthIndependent) {
     options.mix_padding_states = padding_states;
     Tada tada(prep, ds.groups().is_head_item, options, trim);
     auto rng = make_rng(1, RandomStream::kMethods, 0);
-    TrainingStep step{*model, batch, batch.inputs, batch.targets, batch.negatives, at::Tensor(),
-                      model->items().output(batch.targets), model->items().output(batch.negatives), rng,
-                      c10::Device(c10::kCPU), length_groups};
-    step.hidden = step.encode(batch.inputs);
+    TrainingStep step{*model, batch, batch.inputs, batch.targets, batch.negatives, rng, c10::Device(c10::kCPU),
+                      length_groups};
+    step.encode_batch(tada.reads_padding_states());
     std::map<std::string, double> out;
     for (auto& [name, value] : tada.losses(step)) out[name] = value.item<double>();
     return out;
@@ -370,6 +368,132 @@ TEST(TadaMixing, ZeroPaddingStatesMakeLossesWidthIndependent) {
                 std::abs(official["tada_cross_head"] - padded["tada_cross_head"]),
             1e-4);
 }
+
+// TADA's losses as docs/tada.md defines them, on padded [B, W, d] states:
+// written plainly, with the draws Tada::losses makes in the same order.
+std::map<std::string, at::Tensor> padded_definition(SequentialRecommender& model, const Tada& tada,
+                                                    const TadaOptions& options, const TrainingStep& step,
+                                                    const std::vector<uint8_t>& tail_preference, std::mt19937_64& rng) {
+  Tada::ViewBatch views;
+  if (model.mask_token() != 0) {
+    views = tada.masked_views(step.batch, model.mask_token(), rng);
+  } else {
+    auto augmented = tada.augment_batch(step.batch, rng);
+    views = {augmented.view1, augmented.view2, augmented.targets, augmented.targets, augmented.negatives};
+  }
+  const int64_t rows = views.view1.size(0), width = views.view1.size(1);
+  auto& items = model.items();
+  auto both = model.encode(at::cat({views.view1, views.view2}));
+  auto h1 = both.narrow(0, 0, rows), h2 = both.narrow(0, rows, rows);
+  auto view_mask = views.targets.gt(0);
+  auto targets1 = items.output(views.targets), targets2 = items.output(views.targets2), negatives = items.output(views.negatives);
+  auto alpha = at::tensor(sample_beta(rows, options.mix_beta, rng), at::kDouble).to(at::kFloat).view({-1, 1, 1});
+  std::map<std::string, at::Tensor> out;
+  out["tada_self"] = next_item_bce(alpha * h1 + (1 - alpha) * h2, alpha * targets1 + (1 - alpha) * targets2, negatives, view_mask);
+
+  auto pad = [&](const at::Tensor& x) {
+    const int64_t missing = width - x.size(1);
+    return x.dim() == 3 ? at::constant_pad_nd(x, {0, 0, missing, 0}) : at::constant_pad_nd(x, {missing, 0});
+  };
+  auto keep = [&](const at::Tensor& x, const at::Tensor& mask) {
+    return options.mix_padding_states ? x : x * mask.unsqueeze(-1).to(x.scalar_type());
+  };
+  const auto original_mask = pad(step.targets.gt(0));
+  auto pool_hidden = at::cat({keep(pad(model.encode(step.inputs)), original_mask), keep(h2, view_mask)});
+  auto pool_targets = at::cat({keep(pad(items.output(step.targets)), original_mask), keep(targets2, view_mask)});
+  auto pool_negatives = at::cat({keep(pad(items.output(step.negatives)), original_mask), keep(negatives, view_mask)});
+  auto pool_mask = at::cat({original_mask, view_mask});
+  const auto pools = cross_mix_pools(step.batch.users, tail_preference);
+  for (size_t p = 0; p < pools.size(); ++p) {
+    const std::string name = p == 0 ? "tada_cross_tail" : "tada_cross_head";
+    if (pools[p].empty()) continue;
+    std::vector<int64_t> partner(pools[p].size());
+    std::iota(partner.begin(), partner.end(), 0);
+    std::shuffle(partner.begin(), partner.end(), rng);
+    const auto member = at::tensor(pools[p], at::kLong), mate = at::tensor(partner, at::kLong);
+    auto a = at::tensor(sample_beta(member.size(0), options.mix_beta, rng), at::kDouble).to(at::kFloat).view({-1, 1, 1});
+    auto mix = [&](const at::Tensor& x) {
+      auto own = x.index_select(0, member);
+      return a * own + (1 - a) * own.index_select(0, mate);
+    };
+    out[name] = next_item_bce(mix(pool_hidden), mix(pool_targets), mix(pool_negatives), pool_mask.index_select(0, member));
+  }
+  return out;
+}
+
+struct PackedCase {
+  std::string backbone;
+  bool trim, padding_states, length_groups;
+};
+
+void PrintTo(const PackedCase& c, std::ostream* os) {
+  *os << c.backbone << (c.trim ? ", trimmed" : ", padded") << (c.padding_states ? ", padding states" : "")
+      << (c.length_groups ? ", in length groups" : "");
+}
+
+class TadaPackedLosses : public ::testing::TestWithParam<PackedCase> {};
+
+// Tada::losses works on packed positions (only those scored, or read by a
+// partner); the losses and their gradients equal the padded definition.
+TEST_P(TadaPackedLosses, EqualTheDefinitionOnPaddedStates) {
+  const auto& c = GetParam();
+  auto ds = testing::dataset_from(random_sequences(24, 30, 5));
+  TrainConfig config;
+  config.backbone.name = c.backbone;
+  config.backbone.hidden = 16;
+  config.backbone.max_len = 12;
+  config.backbone.dropout = config.backbone.attn_dropout = 0.0;
+  auto model = build_model(config, ds.num_items());
+  TadaPreparation prep;
+  prep.tail_preference = tail_preference(ds);
+  prep.candidates = cooccurrence_sets(recent_training_parts(ds, 12), ds.groups().is_head_item, ds.num_items());
+  TadaOptions options;
+  options.augment.max_len = 12;
+  options.augment.rate_a = options.augment.rate_b = 0.8;  // many insertions and substitutions
+  options.mix_padding_states = c.padding_states;
+  Tada tada(prep, ds.groups().is_head_item, options, c.trim);
+  TrainBatcher batcher(ds, BatchOptions{12, 24, c.trim}, 1);
+  const auto window = batcher.epoch(0).front();
+  auto mask_rng = make_rng(1, RandomStream::kItemMask, 0);
+  const auto batch = model->mask_token() != 0 ? masked_item_batch(window, model->mask_token(), 0.3, mask_rng) : window;
+
+  auto gradients_of = [&](const std::map<std::string, at::Tensor>& losses) {
+    model->zero_grad();
+    at::Tensor total = at::zeros({});
+    for (const auto& [name, value] : losses) total = total + value;
+    total.backward();
+    std::vector<at::Tensor> grads;
+    for (const auto& p : model->parameters()) grads.push_back(p.grad().defined() ? p.grad().clone() : at::zeros_like(p));
+    return grads;
+  };
+  auto rng = make_rng(7, RandomStream::kMethods, 0);
+  TrainingStep step{*model, window, batch.inputs, batch.targets, batch.negatives, rng, c10::Device(c10::kCPU),
+                    c.length_groups};
+  step.encode_batch(tada.reads_padding_states());
+  std::map<std::string, at::Tensor> packed;
+  for (auto& [name, value] : tada.losses(step)) packed[name] = value;
+  const auto packed_grads = gradients_of(packed);
+  auto same_rng = make_rng(7, RandomStream::kMethods, 0);
+  const auto definition = padded_definition(*model, tada, options, step, prep.tail_preference, same_rng);
+  const auto definition_grads = gradients_of(definition);
+
+  ASSERT_EQ(packed.size(), 3u);
+  for (const auto& [name, value] : definition)
+    EXPECT_NEAR(packed[name].item<double>(), value.item<double>(), 1e-5) << name;
+  for (size_t i = 0; i < packed_grads.size(); ++i)
+    EXPECT_TRUE(at::allclose(packed_grads[i], definition_grads[i], 1e-4, 1e-6))
+        << "parameter " << i << " max difference " << (packed_grads[i] - definition_grads[i]).abs().max().item<double>();
+}
+
+INSTANTIATE_TEST_SUITE_P(Batches, TadaPackedLosses,
+                         ::testing::Values(PackedCase{"sasrec", true, false, false}, PackedCase{"sasrec", false, false, true},
+                                           PackedCase{"sasrec", false, true, false}, PackedCase{"bert4rec", true, false, false},
+                                           PackedCase{"gru4rec", false, true, false}),
+                         [](const auto& info) {
+                           const auto& c = info.param;
+                           return c.backbone + (c.trim ? "Trimmed" : "Padded") + (c.padding_states ? "PaddingStates" : "") +
+                                  (c.length_groups ? "InLengthGroups" : "");
+                         });
 
 }  // namespace
 }  // namespace caudal

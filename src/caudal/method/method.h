@@ -27,19 +27,27 @@ struct TrainingStep {
   // What the model trains on, on the training device: the batch itself, or
   // for a masked-item model (model.mask_token() != 0) its masked rewrite
   // (objective/masked_items.h).
-  at::Tensor inputs, targets, negatives;
-  at::Tensor hidden;        // model.encode(inputs): [B, T, d]
-  at::Tensor target_vectors, negative_vectors;  // model.items().output(targets / negatives)
+  at::Tensor inputs, targets, negatives;  // [B, T]
   std::mt19937_64& rng;     // this epoch's stream for the method's random choices
   c10::Device device;
   bool length_groups = false;  // the batches are random: encode in trimmed length groups
 
-  // model.encode(ids) at real positions (at padded ones: 0 in length groups,
-  // the model's own states otherwise): how a method encodes extra views of
-  // the batch ([B', T'] left-padded ids) at the batching's cost.
-  at::Tensor encode(const at::Tensor& ids) const {
-    return length_groups ? encode_in_length_groups(model, ids) : model.encode(ids);
-  }
+  // Filled by encode_batch: the positions of the batch that are encoded,
+  // flat indices r * T + c in row-major order: those with a target, or every
+  // position; `scored` [P] bool says which have a target.
+  std::vector<int64_t> positions = {};
+  at::Tensor scored = {};
+  at::Tensor hidden = {};                                 // [P, d] model.encode(inputs) there
+  at::Tensor target_vectors = {}, negative_vectors = {};  // [P, d] model.items().output(targets / negatives) there
+
+  // Encodes the batch (states at padded positions: 0 in length groups, the
+  // model's own otherwise; only with every_position are they kept).
+  void encode_batch(bool every_position);
+  // model.encode(ids) at `positions` only (flat indices r * T' + c into
+  // [B', T'] left-padded ids): [P, d]; how a method encodes extra views of
+  // the batch at the batching's cost. A batch of random users is as wide as
+  // its longest row, so [B', T', d] states would be mostly padding.
+  at::Tensor encode_at(const at::Tensor& ids, const std::vector<int64_t>& positions) const;
 };
 
 using NamedLosses = std::vector<std::pair<std::string, at::Tensor>>;
@@ -52,6 +60,9 @@ class Method {
   virtual void on_epoch(int64_t epoch) { (void)epoch; }
   // Extra losses of one step, each added with weight 1 (a method scales its own).
   virtual NamedLosses losses(TrainingStep& step) = 0;
+  // True when losses() reads the batch's states at positions without a
+  // target (TADA's official padding-state mixing).
+  virtual bool reads_padding_states() const { return false; }
 };
 
 }  // namespace caudal

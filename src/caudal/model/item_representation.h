@@ -5,6 +5,8 @@
 // is zero.
 #pragma once
 
+#include <vector>
+
 #include <torch/nn/modules/embedding.h>
 
 #include "caudal/model/backbone.h"
@@ -19,6 +21,9 @@ class ItemRepresentation : public torch::nn::Module {
   virtual torch::Tensor embedded_input(const torch::Tensor& ids, Backbone& backbone) {
     return backbone.embed_input(input(ids));
   }
+  // Windows of different widths ([B_i, T_i] ids each, e.g. the length groups
+  // of one batch) -> embedded_input of each.
+  virtual std::vector<torch::Tensor> embedded_inputs(const std::vector<torch::Tensor>& windows, Backbone& backbone);
   // [B, T] ids -> [B, T, d] vectors fed to the backbone.
   virtual torch::Tensor input(const torch::Tensor& ids) = 0;
   // [...] ids -> [..., d] vectors that training scores targets and negatives with.
@@ -38,6 +43,10 @@ class IdEmbedding : public ItemRepresentation {
   torch::Tensor input(const torch::Tensor& ids) override { return table_->forward(ids); }
   torch::Tensor output(const torch::Tensor& ids) override { return table_->forward(ids); }
   torch::Tensor output_table() override { return table_->weight; }
+  // One lookup for all windows: the gradient of a lookup is a dense tensor
+  // of the table's size, so a lookup per window would cost more than the
+  // small windows of a random batch themselves.
+  std::vector<torch::Tensor> embedded_inputs(const std::vector<torch::Tensor>& windows, Backbone& backbone) override;
 
  private:
   torch::nn::Embedding table_{nullptr};

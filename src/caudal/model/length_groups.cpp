@@ -35,33 +35,50 @@ std::vector<int64_t> length_group_ends(const std::vector<int64_t>& sorted_length
   return ends;
 }
 
-at::Tensor encode_in_length_groups(SequentialRecommender& model, const at::Tensor& ids, int64_t overhead) {
+at::Tensor encode_positions_in_length_groups(SequentialRecommender& model, const at::Tensor& ids,
+                                             const std::vector<int64_t>& positions, int64_t overhead) {
   const int64_t rows = ids.size(0), width = ids.size(1);
-  if (rows == 0) return model.encode(ids);
-  const auto real = ids.gt(0);
-  const auto length_tensor = real.sum(1).to(at::kCPU);
-  const auto* length = length_tensor.data_ptr<int64_t>();
+  if (rows == 0) {
+    auto hidden = model.encode(ids);
+    return hidden.reshape({0, hidden.size(-1)});
+  }
+  const auto cpu_ids = ids.to(at::kCPU).contiguous();
+  const auto* id = cpu_ids.data_ptr<int64_t>();
+  std::vector<int64_t> length(rows, 0);
+  for (int64_t i = 0; i < rows * width; ++i) length[i / width] += id[i] != 0;
   std::vector<int64_t> order(rows);
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return length[a] < length[b]; });
   std::vector<int64_t> sorted_lengths(rows);
   for (int64_t r = 0; r < rows; ++r) sorted_lengths[r] = length[order[r]];
 
+  // Each group's states, flattened and concatenated; where (in that
+  // concatenation) row r starts and how wide its group is.
   const auto order_tensor = at::tensor(order, at::kLong).to(ids.device());
-  std::vector<at::Tensor> parts;
-  int64_t begin = 0;
+  std::vector<at::Tensor> groups;
+  std::vector<int64_t> row_start(rows), row_width(rows);
+  int64_t begin = 0, offset = 0;
   for (const int64_t end : length_group_ends(sorted_lengths, overhead)) {
     const int64_t group_width = std::max<int64_t>(sorted_lengths[end - 1], 1);
-    const auto group_ids = ids.index_select(0, order_tensor.narrow(0, begin, end - begin)).narrow(1, width - group_width, group_width);
-    auto hidden = model.encode(group_ids);
-    hidden = hidden * group_ids.gt(0).unsqueeze(-1).to(hidden.scalar_type());
-    parts.push_back(at::constant_pad_nd(hidden, {0, 0, width - group_width, 0}));
+    groups.push_back(ids.index_select(0, order_tensor.narrow(0, begin, end - begin)).narrow(1, width - group_width, group_width));
+    for (int64_t s = begin; s < end; ++s) {
+      row_start[order[s]] = offset + (s - begin) * group_width;
+      row_width[order[s]] = group_width;
+    }
+    offset += (end - begin) * group_width;
     begin = end;
   }
-  // parts hold the rows in sorted order: row order[r] is at position r.
-  std::vector<int64_t> position(rows);
-  for (int64_t r = 0; r < rows; ++r) position[order[r]] = r;
-  return at::cat(parts).index_select(0, at::tensor(position, at::kLong).to(ids.device()));
+  std::vector<at::Tensor> parts;
+  for (const auto& hidden : model.encode_windows(groups)) parts.push_back(hidden.reshape({-1, hidden.size(-1)}));
+  // A padded position reads this zero row.
+  const int64_t zero_row = offset;
+  parts.push_back(at::zeros({1, parts.front().size(1)}, parts.front().options()));
+  std::vector<int64_t> source(positions.size());
+  for (size_t p = 0; p < positions.size(); ++p) {
+    const int64_t r = positions[p] / width, c = positions[p] % width, group_column = c - (width - row_width[r]);
+    source[p] = id[positions[p]] != 0 && group_column >= 0 ? row_start[r] + group_column : zero_row;
+  }
+  return at::cat(parts).index_select(0, at::tensor(source, at::kLong).to(ids.device()));
 }
 
 }  // namespace caudal

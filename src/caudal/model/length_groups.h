@@ -34,10 +34,12 @@ std::vector<int64_t> length_group_ends(const std::vector<int64_t>& sorted_length
 // 17.6 at 16, 20.1 at 1024).
 constexpr int64_t kGroupOverhead = 64;
 
-// ids [N, W] int64, left-padded with 0 -> [N, W, d]: model.encode(ids) at
-// real positions, computed group by group (length_group_ends with
-// `overhead`), and 0 at padded positions.
-at::Tensor encode_in_length_groups(SequentialRecommender& model, const at::Tensor& ids,
-                                   int64_t overhead = kGroupOverhead);
+// ids [N, W] int64, left-padded with 0; positions: flat indices r * W + c
+// into ids -> [P, d]: model.encode(ids) at those positions, computed group by
+// group (length_group_ends with `overhead`), 0 at a padded position. Only the
+// states asked for are gathered, so a caller that needs the real positions
+// alone never builds a [N, W, d] tensor.
+at::Tensor encode_positions_in_length_groups(SequentialRecommender& model, const at::Tensor& ids,
+                                             const std::vector<int64_t>& positions, int64_t overhead = kGroupOverhead);
 
 }  // namespace caudal

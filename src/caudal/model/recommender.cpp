@@ -15,6 +15,12 @@ torch::Tensor SequentialRecommender::encode(const torch::Tensor& ids) {
   return backbone_->encode(items_->embedded_input(ids, *backbone_), ids.gt(0));
 }
 
+std::vector<torch::Tensor> SequentialRecommender::encode_windows(const std::vector<torch::Tensor>& windows) {
+  auto inputs = items_->embedded_inputs(windows, *backbone_);
+  for (size_t w = 0; w < windows.size(); ++w) inputs[w] = backbone_->encode(inputs[w], windows[w].gt(0));
+  return inputs;
+}
+
 torch::Tensor SequentialRecommender::encode_last(const torch::Tensor& ids) {
   auto query = ids;
   if (mask_token_ != 0) {

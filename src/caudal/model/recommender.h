@@ -9,6 +9,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include "caudal/model/backbone.h"
 #include "caudal/model/item_representation.h"
@@ -24,6 +25,8 @@ class SequentialRecommender : public torch::nn::Module {
 
   // [B, T] ids (left-padded) -> [B, T, d] hidden states.
   torch::Tensor encode(const torch::Tensor& ids);
+  // Windows of different widths ([B_i, T_i] ids each) -> encode of each.
+  std::vector<torch::Tensor> encode_windows(const std::vector<torch::Tensor>& windows);
   // [B, T] ids -> [B, d]: the state that predicts the next item: of the last
   // column (the newest item), or of the appended mask token.
   torch::Tensor encode_last(const torch::Tensor& ids);

@@ -93,17 +93,17 @@ BatchLoss batch_loss(SequentialRecommender& model, const TrainBatch& window, con
   const auto batch =
       model.mask_token() != 0 ? masked_item_batch(window, model.mask_token(), options.mask_ratio, mask_rng) : window;
   TrainingStep step{model, window, batch.inputs.to(device), batch.targets.to(device), batch.negatives.to(device),
-                    at::Tensor(), at::Tensor(), at::Tensor(), rng, device, options.length_groups};
-  step.hidden = step.encode(step.inputs);
-  step.target_vectors = model.items().output(step.targets);
-  step.negative_vectors = model.items().output(step.negatives);
+                    rng, device, options.length_groups};
+  step.encode_batch(std::any_of(methods.begin(), methods.end(),
+                                [](const auto& method) { return method->reads_padding_states(); }));
   at::Tensor rec;
   if (options.loss == RecLoss::kSoftmax) {
-    auto counted = step.targets.gt(0).flatten().nonzero().squeeze(1);
-    auto hidden = step.hidden.reshape({-1, step.hidden.size(-1)}).index_select(0, counted);
-    rec = all_items_cross_entropy(model.score_all(hidden), step.targets.flatten().index_select(0, counted));
+    auto counted = step.scored.nonzero().squeeze(1);
+    rec = all_items_cross_entropy(model.score_all(step.hidden.index_select(0, counted)),
+                                  step.targets.flatten().index_select(0, at::tensor(step.positions, at::kLong).to(device))
+                                      .index_select(0, counted));
   } else {
-    rec = next_item_bce(step.hidden, step.target_vectors, step.negative_vectors, step.targets.gt(0));
+    rec = next_item_bce(step.hidden, step.target_vectors, step.negative_vectors, step.scored);
   }
   // The shard's share of the global batch. A masked-item model's targets are
   // drawn per shard, so its loss is weighted by rows.

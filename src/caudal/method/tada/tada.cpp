@@ -24,12 +24,42 @@ at::Tensor float_tensor(const std::vector<double>& values, const c10::Device& de
   return at::tensor(values, at::kDouble).to(at::kFloat).to(device);
 }
 
-// Left-pads [B, T, d] (or [B, T]) to `width` columns.
-at::Tensor left_pad(const at::Tensor& x, int64_t width) {
-  const int64_t missing = width - x.size(1);
-  if (missing == 0) return x;
-  if (x.dim() == 3) return at::constant_pad_nd(x, {0, 0, missing, 0});
-  return at::constant_pad_nd(x, {missing, 0});
+// The chosen positions of a [N, W] batch in a packed order (row after row,
+// left to right) and back.
+struct PackedPositions {
+  int64_t width = 0;
+  std::vector<int64_t> flat;  // packed index -> r * W + c
+  std::vector<int64_t> slot;  // r * W + c -> packed index, -1 where not chosen
+
+  // Row r's packed index k positions before its end (rows are left-padded,
+  // so mixing aligns positions from the end), -1 if there is none.
+  int64_t from_end(int64_t row, int64_t k) const { return k < width ? slot[row * width + width - 1 - k] : -1; }
+  at::Tensor index(const c10::Device& device) const { return at::tensor(flat, at::kLong).to(device); }
+};
+
+// positions: flat indices r * W + c into a batch of `shape` [N, W], ascending.
+PackedPositions listed(const std::vector<int64_t>& positions, at::IntArrayRef shape) {
+  PackedPositions out;
+  out.width = shape[1];
+  out.flat = positions;
+  out.slot.assign(shape[0] * shape[1], -1);
+  for (size_t p = 0; p < positions.size(); ++p) out.slot[positions[p]] = static_cast<int64_t>(p);
+  return out;
+}
+
+// chosen: [N, W] bool on the CPU.
+PackedPositions pack(const at::Tensor& chosen) {
+  const auto flags = chosen.contiguous();
+  const auto* flag = flags.data_ptr<bool>();
+  std::vector<int64_t> positions;
+  for (int64_t i = 0; i < flags.numel(); ++i)
+    if (flag[i]) positions.push_back(i);
+  return listed(positions, flags.sizes());
+}
+
+// ids [N, W] on the CPU -> [P] on `device`, the ids at the packed positions.
+at::Tensor ids_at(const at::Tensor& ids, const PackedPositions& at_positions, const c10::Device& device) {
+  return ids.flatten().index_select(0, at_positions.index(ids.device())).to(device);
 }
 
 }  // namespace
@@ -56,24 +86,32 @@ std::vector<double> sample_beta(int64_t n, double beta, std::mt19937_64& rng) {
   return out;
 }
 
+namespace {
+
+at::Tensor mean_bce(const at::Tensor& hidden, const at::Tensor& target_vectors, const at::Tensor& negative_vectors) {
+  return next_item_bce(hidden, target_vectors, negative_vectors, at::ones({hidden.size(0)}, hidden.options().dtype(at::kBool)));
+}
+
+}  // namespace
+
 at::Tensor self_mix_loss(const at::Tensor& h1, const at::Tensor& h2, const at::Tensor& alpha,
-                         const at::Tensor& target_vectors, const at::Tensor& negative_vectors, const at::Tensor& mask) {
-  auto a = alpha.view({-1, 1, 1});
-  return next_item_bce(a * h1 + (1 - a) * h2, target_vectors, negative_vectors, mask);
+                         const at::Tensor& target_vectors, const at::Tensor& negative_vectors) {
+  auto a = alpha.unsqueeze(-1);
+  return mean_bce(a * h1 + (1 - a) * h2, target_vectors, negative_vectors);
 }
 
 at::Tensor labelled_self_mix_loss(const at::Tensor& h1, const at::Tensor& h2, const at::Tensor& alpha,
                                   const at::Tensor& target_vectors1, const at::Tensor& target_vectors2,
-                                  const at::Tensor& negative_vectors, const at::Tensor& mask) {
-  auto a = alpha.view({-1, 1, 1});
-  return next_item_bce(a * h1 + (1 - a) * h2, a * target_vectors1 + (1 - a) * target_vectors2, negative_vectors, mask);
+                                  const at::Tensor& negative_vectors) {
+  auto a = alpha.unsqueeze(-1);
+  return mean_bce(a * h1 + (1 - a) * h2, a * target_vectors1 + (1 - a) * target_vectors2, negative_vectors);
 }
 
 at::Tensor cross_mix_loss(const at::Tensor& hidden, const at::Tensor& target_vectors, const at::Tensor& negative_vectors,
-                          const at::Tensor& mask, const at::Tensor& alpha, const at::Tensor& partner) {
-  auto a = alpha.view({-1, 1, 1});
-  auto mix = [&](const at::Tensor& x) { return a * x + (1 - a) * x.index_select(0, partner); };
-  return next_item_bce(mix(hidden), mix(target_vectors), mix(negative_vectors), mask);
+                          const at::Tensor& alpha, const at::Tensor& self, const at::Tensor& partner) {
+  auto a = alpha.unsqueeze(-1);
+  auto mix = [&](const at::Tensor& x) { return a * x.index_select(0, self) + (1 - a) * x.index_select(0, partner); };
+  return mean_bce(mix(hidden), mix(target_vectors), mix(negative_vectors));
 }
 
 Tada::Tada(TadaPreparation preparation, const std::vector<uint8_t>& is_head_item, TadaOptions options, bool trim)
@@ -137,34 +175,64 @@ NamedLosses Tada::losses(TrainingStep& step) {
   const int64_t rows = views.view1.size(0), width = views.view1.size(1);
   auto& items = step.model.items();
 
-  // Both views in one pass through the encoder.
-  auto both = step.encode(at::cat({views.view1, views.view2}).to(device));
-  auto h1 = both.narrow(0, 0, rows), h2 = both.narrow(0, rows, rows);
-  auto view_targets = views.targets.to(device), view_negatives = views.negatives.to(device);
-  auto view_mask = view_targets.gt(0);
-  auto view_target_vectors = items.output(view_targets), view_negative_vectors = items.output(view_negatives);
-  // View 2's own targets differ from view 1's only for a masked-item model.
-  auto view2_target_vectors = masked_items ? items.output(views.targets2.to(device)) : view_target_vectors;
-  auto alpha = float_tensor(sample_beta(rows, options_.mix_beta, step.rng), device);
-  NamedLosses out;
-  out.emplace_back("tada_self", masked_items ? labelled_self_mix_loss(h1, h2, alpha, view_target_vectors,
-                                                                      view2_target_vectors, view_negative_vectors, view_mask)
-                                             : self_mix_loss(h1, h2, alpha, view_target_vectors, view_negative_vectors,
-                                                             view_mask));
+  // Positions that are scored: where a view has a target (both views have
+  // them at the same positions). The cross-mix pools also read a partner's
+  // states at its unscored positions: zero, or with the official behaviour
+  // whatever the encoder left there (then every position is kept).
+  const auto scored = pack(views.targets.gt(0));
+  const auto view2_kept = options_.mix_padding_states ? pack(at::ones({rows, width}, at::kBool)) : scored;
 
-  // Cross-mix pools: original rows (padded to the views' width) and v2 views.
-  // Zero where a row has no item, unless the official behaviour is asked for.
-  auto zero_padding = [&](const at::Tensor& x, const at::Tensor& mask) {
-    return options_.mix_padding_states ? x : x * mask.unsqueeze(-1).to(x.scalar_type());
+  // Both views in one pass through the encoder: view 1 where scored, view 2 where kept.
+  std::vector<int64_t> positions = scored.flat;
+  for (const int64_t p : view2_kept.flat) positions.push_back(rows * width + p);
+  const auto states = step.encode_at(at::cat({views.view1, views.view2}).to(device), positions);
+  const auto scored_count = static_cast<int64_t>(scored.flat.size());
+  auto h1 = states.narrow(0, 0, scored_count), h2_kept = states.narrow(0, scored_count, states.size(0) - scored_count);
+  auto h2 = h2_kept;
+  if (options_.mix_padding_states) {
+    std::vector<int64_t> scored_in_kept(scored.flat.size());
+    for (size_t p = 0; p < scored.flat.size(); ++p) scored_in_kept[p] = view2_kept.slot[scored.flat[p]];
+    h2 = h2_kept.index_select(0, at::tensor(scored_in_kept, at::kLong).to(device));
+  }
+  // One lookup (its gradient is a dense table-sized tensor) for the views'
+  // targets, negatives and, for a masked-item model, view 2's own targets.
+  std::vector<at::Tensor> looked_up = {ids_at(views.targets, scored, device), ids_at(views.negatives, scored, device)};
+  if (masked_items) looked_up.push_back(ids_at(views.targets2, scored, device));
+  const auto vectors = items.output(at::cat(looked_up)).split(scored_count);
+  const auto target_vectors = vectors[0], negative_vectors = vectors[1];
+  const auto target_vectors2 = masked_items ? vectors[2] : target_vectors;
+
+  std::vector<double> position_alpha(scored.flat.size());
+  const auto row_alpha = sample_beta(rows, options_.mix_beta, step.rng);
+  for (size_t p = 0; p < scored.flat.size(); ++p) position_alpha[p] = row_alpha[scored.flat[p] / width];
+  const auto alpha = float_tensor(position_alpha, device);
+  NamedLosses out;
+  out.emplace_back("tada_self", masked_items ? labelled_self_mix_loss(h1, h2, alpha, target_vectors, target_vectors2,
+                                                                      negative_vectors)
+                                             : self_mix_loss(h1, h2, alpha, target_vectors, negative_vectors));
+
+  // Cross-mix pools: element r < rows is original row r, element rows + r
+  // its view 2. Their kept states, item vectors and a zero row, stacked.
+  const auto original_targets = step.targets.to(at::kCPU);
+  const auto original_scored = pack(original_targets.gt(0));
+  const auto original_kept = listed(step.positions, original_targets.sizes());
+  const auto view2_targets = options_.mix_padding_states ? items.output(ids_at(views.targets2, view2_kept, device)) : target_vectors2;
+  const auto view2_negatives = options_.mix_padding_states ? items.output(ids_at(views.negatives, view2_kept, device)) : negative_vectors;
+  auto stack = [&](const at::Tensor& original, const at::Tensor& view2) {
+    return at::cat({original, view2, at::zeros({1, view2.size(1)}, view2.options())});
   };
-  auto orig_mask = left_pad(step.targets.gt(0), width);
-  auto orig_hidden = zero_padding(left_pad(step.hidden, width), orig_mask);
-  auto orig_target_vectors = zero_padding(left_pad(step.target_vectors, width), orig_mask);
-  auto orig_negative_vectors = zero_padding(left_pad(step.negative_vectors, width), orig_mask);
-  auto pool_hidden = at::cat({orig_hidden, zero_padding(h2, view_mask)});
-  auto pool_targets = at::cat({orig_target_vectors, zero_padding(view2_target_vectors, view_mask)});
-  auto pool_negatives = at::cat({orig_negative_vectors, zero_padding(view_negative_vectors, view_mask)});
-  auto pool_mask = at::cat({orig_mask, view_mask});
+  const auto pool_hidden = stack(step.hidden, h2_kept), pool_targets = stack(step.target_vectors, view2_targets),
+             pool_negatives = stack(step.negative_vectors, view2_negatives);
+  const auto original_count = static_cast<int64_t>(original_kept.flat.size());
+  const int64_t zero_row = pool_hidden.size(0) - 1;
+  // Element e's stacked row k positions before its end, or the zero row.
+  auto row_from_end = [&](int64_t e, int64_t k) {
+    const int64_t slot = e < rows ? original_kept.from_end(e, k) : view2_kept.from_end(e - rows, k);
+    return slot < 0 ? zero_row : (e < rows ? 0 : original_count) + slot;
+  };
+  auto scored_from_end = [&](int64_t e, int64_t k) {
+    return (e < rows ? original_scored.from_end(e, k) : scored.from_end(e - rows, k)) >= 0;
+  };
 
   const auto pools = cross_mix_pools(step.batch.users, prep_.tail_preference);
   for (size_t p = 0; p < pools.size(); ++p) {
@@ -177,11 +245,22 @@ NamedLosses Tada::losses(TrainingStep& step) {
     std::vector<int64_t> partner(members.size());
     std::iota(partner.begin(), partner.end(), 0);
     std::shuffle(partner.begin(), partner.end(), step.rng);
-    auto index = at::tensor(members, at::kLong).to(device);
-    auto mix_alpha = float_tensor(sample_beta(static_cast<int64_t>(members.size()), options_.mix_beta, step.rng), device);
-    out.emplace_back(name, cross_mix_loss(pool_hidden.index_select(0, index), pool_targets.index_select(0, index),
-                                          pool_negatives.index_select(0, index), pool_mask.index_select(0, index), mix_alpha,
-                                          at::tensor(partner, at::kLong).to(device)));
+    const auto member_alpha = sample_beta(static_cast<int64_t>(members.size()), options_.mix_beta, step.rng);
+    // Every scored position of every member, with its partner's row there.
+    std::vector<int64_t> self_rows, partner_rows;
+    std::vector<double> mix_alpha;
+    for (size_t i = 0; i < members.size(); ++i) {
+      const int64_t e = members[i], mate = members[partner[i]];
+      for (int64_t k = 0; k < std::max(width, original_kept.width); ++k) {
+        if (!scored_from_end(e, k)) continue;
+        self_rows.push_back(row_from_end(e, k));
+        partner_rows.push_back(row_from_end(mate, k));
+        mix_alpha.push_back(member_alpha[i]);
+      }
+    }
+    out.emplace_back(name, cross_mix_loss(pool_hidden, pool_targets, pool_negatives, float_tensor(mix_alpha, device),
+                                          at::tensor(self_rows, at::kLong).to(device),
+                                          at::tensor(partner_rows, at::kLong).to(device)));
   }
   return out;
 }

@@ -53,6 +53,7 @@ class Tada : public Method {
   Tada(TadaPreparation preparation, const std::vector<uint8_t>& is_head_item, TadaOptions options, bool trim);
   std::string name() const override { return "tada"; }
   NamedLosses losses(TrainingStep& step) override;
+  bool reads_padding_states() const override { return options_.mix_padding_states; }
 
   AugmentedBatch augment_batch(const TrainBatch& batch, std::mt19937_64& rng) const;
   // The two views a step encodes and scores: the inputs view1/view2, the
@@ -81,19 +82,26 @@ std::array<std::vector<int64_t>, 2> cross_mix_pools(const std::vector<int64_t>& 
 // n draws of Beta(beta, beta) as X / (X + Y) with X, Y ~ Gamma(beta, 1).
 std::vector<double> sample_beta(int64_t n, double beta, std::mt19937_64& rng);
 
-// Self-mix loss. h1, h2, target_vectors, negative_vectors: [B, T, d]; alpha [B]; mask [B, T].
+// The mixing losses work on packed positions: rows of [P, d] tensors, one per
+// position that is scored (a batch of random users is mostly padding, so
+// [B, T, d] tensors would be mostly zeros; docs/results.md has the speed).
+
+// Self-mix loss, mean over the P positions. h1, h2, target_vectors,
+// negative_vectors: [P, d]; alpha [P] (the alpha of each position's row).
 at::Tensor self_mix_loss(const at::Tensor& h1, const at::Tensor& h2, const at::Tensor& alpha,
-                         const at::Tensor& target_vectors, const at::Tensor& negative_vectors, const at::Tensor& mask);
+                         const at::Tensor& target_vectors, const at::Tensor& negative_vectors);
 
 // Self-mix of a masked-item model: the views' item vectors are mixed like
-// their states. target_vectors1/2: [B, T, d] of view 1 and view 2.
+// their states. target_vectors1/2: [P, d] of view 1 and view 2.
 at::Tensor labelled_self_mix_loss(const at::Tensor& h1, const at::Tensor& h2, const at::Tensor& alpha,
                                   const at::Tensor& target_vectors1, const at::Tensor& target_vectors2,
-                                  const at::Tensor& negative_vectors, const at::Tensor& mask);
+                                  const at::Tensor& negative_vectors);
 
-// Cross-mix loss of one pool: element i mixed with element partner[i].
-// hidden, target_vectors, negative_vectors: [N, T, d] (zero where mask is false); mask [N, T].
+// Cross-mix loss, mean over Q scored positions: position q mixes row self[q]
+// of hidden, target_vectors and negative_vectors ([M, d]) with row
+// partner[q] (the partner's state at the same position, or a zero row) with
+// weight alpha[q] on its own. self, partner: [Q] int64; alpha [Q].
 at::Tensor cross_mix_loss(const at::Tensor& hidden, const at::Tensor& target_vectors, const at::Tensor& negative_vectors,
-                          const at::Tensor& mask, const at::Tensor& alpha, const at::Tensor& partner);
+                          const at::Tensor& alpha, const at::Tensor& self, const at::Tensor& partner);
 
 }  // namespace caudal

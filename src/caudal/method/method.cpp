@@ -1,0 +1,27 @@
+#include "caudal/method/method.h"
+
+#include <ATen/ATen.h>
+
+namespace caudal {
+
+void TrainingStep::encode_batch(bool every_position) {
+  const auto cpu_targets = targets.to(at::kCPU).contiguous();
+  const auto* target = cpu_targets.data_ptr<int64_t>();
+  positions.clear();
+  for (int64_t p = 0; p < cpu_targets.numel(); ++p)
+    if (every_position || target[p] != 0) positions.push_back(p);
+  const auto index = at::tensor(positions, at::kLong).to(device);
+  const auto targets_there = targets.flatten().index_select(0, index);
+  scored = targets_there.gt(0);
+  hidden = encode_at(inputs, positions);
+  target_vectors = model.items().output(targets_there);
+  negative_vectors = model.items().output(negatives.flatten().index_select(0, index));
+}
+
+at::Tensor TrainingStep::encode_at(const at::Tensor& ids, const std::vector<int64_t>& positions) const {
+  if (length_groups) return encode_positions_in_length_groups(model, ids, positions);
+  auto hidden = model.encode(ids);
+  return hidden.reshape({-1, hidden.size(-1)}).index_select(0, at::tensor(positions, at::kLong).to(ids.device()));
+}
+
+}  // namespace caudal
