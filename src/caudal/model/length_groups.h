@@ -4,7 +4,7 @@
 // always max_len, while the mean window is about 7 items), so encoding it
 // whole spends most of the work on padding. Here its rows are sorted by
 // length, cut into a few groups, and each group is encoded trimmed to its own
-// longest row; the states are put back in the batch's row order. By the
+// longest row; the states asked for are gathered in the caller's order. By the
 // Backbone contract (unless needs_full_window(), or a padding row that is
 // read), padding never reaches a real position, so at real positions this is
 // what encoding the whole padded batch gives (tests/test_length_groups.cpp),
@@ -30,8 +30,9 @@ std::vector<int64_t> length_group_ends(const std::vector<int64_t>& sorted_length
 
 // A group's fixed cost in padded positions: about what one forward and
 // backward pass of a small group costs in operator launches on a CPU
-// (bench-epoch, SASRec TADA on Beauty: 16.4 s per epoch at 64, 17.1 at 256,
-// 17.6 at 16, 20.1 at 1024).
+// (bench-epoch, SASRec TADA on Beauty, tenth session: 16.4 s per epoch at 64,
+// 17.1 at 256, 17.6 at 16, 20.1 at 1024; since the packed positions the
+// differences between 24, 64 and 160 are within this machine's noise).
 constexpr int64_t kGroupOverhead = 64;
 
 // ids [N, W] int64, left-padded with 0; positions: flat indices r * W + c
