@@ -486,9 +486,10 @@ TEST_P(TadaPackedLosses, EqualTheDefinitionOnPaddedStates) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Batches, TadaPackedLosses,
-                         ::testing::Values(PackedCase{"sasrec", true, false, false}, PackedCase{"sasrec", false, false, true},
-                                           PackedCase{"sasrec", false, true, false}, PackedCase{"bert4rec", true, false, false},
-                                           PackedCase{"gru4rec", false, true, false}),
+                         ::testing::Values(PackedCase{"sasrec", true, false, false}, PackedCase{"sasrec", true, false, true},
+                                           PackedCase{"sasrec", false, false, true}, PackedCase{"sasrec", false, true, false},
+                                           PackedCase{"sasrec", true, true, false}, PackedCase{"bert4rec", true, false, false},
+                                           PackedCase{"bert4rec", false, false, true}, PackedCase{"gru4rec", false, true, false}),
                          [](const auto& info) {
                            const auto& c = info.param;
                            return c.backbone + (c.trim ? "Trimmed" : "Padded") + (c.padding_states ? "PaddingStates" : "") +

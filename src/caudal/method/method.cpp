@@ -5,10 +5,10 @@
 namespace caudal {
 
 void TrainingStep::encode_batch(bool every_position) {
-  const auto cpu_targets = targets.to(at::kCPU).contiguous();
-  const auto* target = cpu_targets.data_ptr<int64_t>();
+  host_targets = targets.to(at::kCPU).contiguous();
+  const auto* target = host_targets.data_ptr<int64_t>();
   positions.clear();
-  for (int64_t p = 0; p < cpu_targets.numel(); ++p)
+  for (int64_t p = 0; p < host_targets.numel(); ++p)
     if (every_position || target[p] != 0) positions.push_back(p);
   const auto index = at::tensor(positions, at::kLong).to(device);
   const auto targets_there = targets.flatten().index_select(0, index);

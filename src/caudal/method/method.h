@@ -37,6 +37,7 @@ struct TrainingStep {
   // position; `scored` [P] bool says which have a target.
   std::vector<int64_t> positions = {};
   at::Tensor scored = {};
+  at::Tensor host_targets = {};                           // targets on the CPU
   at::Tensor hidden = {};                                 // [P, d] model.encode(inputs) there
   at::Tensor target_vectors = {}, negative_vectors = {};  // [P, d] model.items().output(targets / negatives) there
 

@@ -37,7 +37,7 @@ struct PackedPositions {
   at::Tensor index(const c10::Device& device) const { return at::tensor(flat, at::kLong).to(device); }
 };
 
-// positions: flat indices r * W + c into a batch of `shape` [N, W], ascending.
+// positions: flat indices r * W + c into a batch of `shape` [N, W].
 PackedPositions listed(const std::vector<int64_t>& positions, at::IntArrayRef shape) {
   PackedPositions out;
   out.width = shape[1];
@@ -174,6 +174,8 @@ NamedLosses Tada::losses(TrainingStep& step) {
   }
   const int64_t rows = views.view1.size(0), width = views.view1.size(1);
   auto& items = step.model.items();
+  // Every row of a next-item batch has a target, and the masking gives every row one.
+  if (!views.targets.gt(0).any().item<bool>()) throw Error("TADA: a batch without a position to score");
 
   // Positions that are scored: where a view has a target (both views have
   // them at the same positions). The cross-mix pools also read a partner's
@@ -213,9 +215,10 @@ NamedLosses Tada::losses(TrainingStep& step) {
 
   // Cross-mix pools: element r < rows is original row r, element rows + r
   // its view 2. Their kept states, item vectors and a zero row, stacked.
-  const auto original_targets = step.targets.to(at::kCPU);
-  const auto original_scored = pack(original_targets.gt(0));
-  const auto original_kept = listed(step.positions, original_targets.sizes());
+  const auto original_kept = listed(step.positions, step.host_targets.sizes());
+  if (options_.mix_padding_states && static_cast<int64_t>(step.positions.size()) != step.host_targets.numel())
+    throw Error("TADA's padding-state mixing needs every position of the batch encoded (TrainingStep::encode_batch(true))");
+  const auto original_scored = options_.mix_padding_states ? pack(step.host_targets.gt(0)) : original_kept;
   const auto view2_targets = options_.mix_padding_states ? items.output(ids_at(views.targets2, view2_kept, device)) : target_vectors2;
   const auto view2_negatives = options_.mix_padding_states ? items.output(ids_at(views.negatives, view2_kept, device)) : negative_vectors;
   auto stack = [&](const at::Tensor& original, const at::Tensor& view2) {
