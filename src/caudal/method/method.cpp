@@ -11,10 +11,9 @@ void TrainingStep::encode_batch(bool every_position) {
   for (int64_t p = 0; p < host_targets.numel(); ++p)
     if (every_position || target[p] != 0) positions.push_back(p);
   const auto index = at::tensor(positions, at::kLong).to(device);
-  const auto targets_there = targets.flatten().index_select(0, index);
-  scored = targets_there.gt(0);
+  position_targets = targets.flatten().index_select(0, index);
   hidden = encode_at(inputs, positions);
-  target_vectors = model.items().output(targets_there);
+  target_vectors = model.items().output(position_targets);
   negative_vectors = model.items().output(negatives.flatten().index_select(0, index));
 }
 

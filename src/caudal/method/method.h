@@ -34,9 +34,9 @@ struct TrainingStep {
 
   // Filled by encode_batch: the positions of the batch that are encoded,
   // flat indices r * T + c in row-major order: those with a target, or every
-  // position; `scored` [P] bool says which have a target.
+  // position.
   std::vector<int64_t> positions = {};
-  at::Tensor scored = {};
+  at::Tensor position_targets = {};                       // [P] targets there (0: none)
   at::Tensor host_targets = {};                           // targets on the CPU
   at::Tensor hidden = {};                                 // [P, d] model.encode(inputs) there
   at::Tensor target_vectors = {}, negative_vectors = {};  // [P, d] model.items().output(targets / negatives) there

@@ -98,12 +98,11 @@ BatchLoss batch_loss(SequentialRecommender& model, const TrainBatch& window, con
                                 [](const auto& method) { return method->reads_padding_states(); }));
   at::Tensor rec;
   if (options.loss == RecLoss::kSoftmax) {
-    auto counted = step.scored.nonzero().squeeze(1);
+    auto counted = step.position_targets.gt(0).nonzero().squeeze(1);
     rec = all_items_cross_entropy(model.score_all(step.hidden.index_select(0, counted)),
-                                  step.targets.flatten().index_select(0, at::tensor(step.positions, at::kLong).to(device))
-                                      .index_select(0, counted));
+                                  step.position_targets.index_select(0, counted));
   } else {
-    rec = next_item_bce(step.hidden, step.target_vectors, step.negative_vectors, step.scored);
+    rec = next_item_bce(step.hidden, step.target_vectors, step.negative_vectors, step.position_targets.gt(0));
   }
   // The shard's share of the global batch. A masked-item model's targets are
   // drawn per shard, so its loss is weighted by rows.
