@@ -179,7 +179,7 @@ Command add_bench_epoch_command(CLI::App& app) {
   }
   if (methods.size() > 1) s->variants += "," + all;
   auto* cmd = app.add_subcommand("bench-epoch", "seconds per training epoch of every backbone, plain and with each method");
-  auto options = add_config_options(*cmd, s->base, {"data", "hidden", "semantic", "threads", "device", "batching"});
+  auto options = add_config_options(*cmd, s->base, {"data", "hidden", "semantic", "align_chunk", "threads", "device", "batching"});
   options.at("data")->required();
   cmd->add_option("--models", s->models, "backbones, comma-separated")->capture_default_str();
   cmd->add_option("--variants", s->variants, "plain or method lists ('+' joins methods), comma-separated")

@@ -2,6 +2,8 @@
 //   BM_TrainEpoch/trim:1  one SASRec training epoch with trimmed, length-bucketed batches
 //   BM_TrainEpoch/trim:0  the same epoch padded to max_len (what the PyTorch code does)
 //   BM_FullRankingEval    validation over every user and every item
+//   BM_ItemAlignment/N    FAERec's item-level InfoNCE, forward and backward, on N
+//                         tokens of hidden 64 (N = --align-chunk sizes)
 // Environment: CAUDAL_BENCH_DATA (default: bundled Beauty), CAUDAL_BENCH_THREADS (default 1).
 // Compare with bench/reference/torch_sasrec_epoch.py (scripts/bench.sh runs both).
 #include <benchmark/benchmark.h>
@@ -12,6 +14,7 @@
 #include "caudal/core/memory.h"
 #include "caudal/core/threads.h"
 #include "caudal/eval/evaluator.h"
+#include "caudal/method/faerec/faerec.h"
 #include "caudal/run/trained_model.h"
 #include "caudal/train/trainer.h"
 
@@ -62,6 +65,21 @@ void BM_FullRankingEval(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(evaluate(*model, dataset, Stage::kValid, options, c10::Device(c10::kCPU)));
 }
 BENCHMARK(BM_FullRankingEval)->Unit(benchmark::kSecond)->Iterations(3)->UseRealTime();
+
+void BM_ItemAlignment(benchmark::State& state) {
+  set_threads();
+  const int64_t tokens = state.range(0);
+  auto generator = at::detail::createCPUGenerator(1);
+  // Items uniform over Beauty's catalogue: a few tokens repeat an item.
+  auto items = at::randint(1, 12102, {tokens}, generator, at::kLong);
+  auto u = at::randn({tokens, 64}, generator).requires_grad_(), v = at::randn({tokens, 64}, generator).requires_grad_();
+  for (auto _ : state) {
+    item_alignment_loss(u, v, items, 0.05).backward();
+    u.mutable_grad().reset();
+    v.mutable_grad().reset();
+  }
+}
+BENCHMARK(BM_ItemAlignment)->Arg(1024)->Arg(3072)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

@@ -68,6 +68,37 @@ TEST(FaerecFusion, FusedInputAndScoringTables) {
   EXPECT_FALSE(at::allclose(official.output(ids), at::embedding(official.output_table(), ids)));
 }
 
+// The fused input written from its definition (docs/faerec.md, "Model"), in
+// evaluation mode: LayerNorm(g * id + (1 - g) * sem) with both branches
+// carrying the backbone's position vectors of the window's width.
+at::Tensor fused_input_by_definition(FusedItems& items, SASRec& backbone, const at::Tensor& ids) {
+  auto positions = backbone.position_vectors(ids.size(1));
+  auto id = items.id_vectors(ids) + positions, sem = items.semantic_vectors(ids) + positions;
+  auto g = items.gate(id, sem);
+  auto p = items.named_parameters();
+  return at::layer_norm(g * id + (1 - g) * sem, {id.size(-1)}, p["norm.weight"], p["norm.bias"], 1e-12);
+}
+
+// One pass over windows of different widths (a random batch's length groups)
+// gives each window what it gets alone.
+TEST(FaerecFusion, WindowsOfDifferentWidthsGetTheirOwnPositions) {
+  torch::manual_seed(1);
+  SASRec backbone(tiny_backbone());
+  FusedItems items(semantic_table(10, 8), 4, 0.0, FaerecScoring::kConsistent);
+  items.eval();
+  const std::vector<at::Tensor> windows = {at::tensor({0, 3, 4, 1, 2, 9}, at::kLong).view({2, 3}),
+                                           at::tensor({5, 6, 7, 8, 9, 10, 0, 0, 1, 2}, at::kLong).view({2, 5}),
+                                           at::tensor({4}, at::kLong).view({1, 1})};
+  const auto together = items.embedded_inputs(windows, backbone);
+  ASSERT_EQ(together.size(), windows.size());
+  for (size_t w = 0; w < windows.size(); ++w) {
+    const auto expected = fused_input_by_definition(items, backbone, windows[w]);
+    EXPECT_EQ(together[w].sizes(), expected.sizes()) << "window " << w;
+    EXPECT_TRUE(at::allclose(together[w], expected, 1e-5, 1e-6)) << "window " << w;
+    EXPECT_TRUE(at::allclose(items.embedded_input(windows[w], backbone), expected, 1e-5, 1e-6)) << "window " << w;
+  }
+}
+
 // semantic_vectors runs the adapter's first layer once per distinct item:
 // the same vectors and gradients as the whole adapter on every occurrence,
 // and in training the same dropout draws.

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -19,30 +20,50 @@ std::pair<double, double> curriculum_weights(int64_t epoch, const FaerecOptions&
 
 namespace {
 
+// Flat indices i * n + j of the pairs i != j whose tokens hold the same item:
+// the entries of the n x n logits that must not count as negatives. A batch
+// repeats few items, so this list is short; a dense n x n mask built by
+// comparing every pair cost two of the loss's passes over n x n numbers.
+// Found on the host (one copy of n ids) because grouping equal ids has no
+// single tensor operation.
+at::Tensor duplicate_pairs(const at::Tensor& items) {
+  const auto host = items.to(at::kCPU, at::kLong).contiguous();
+  const int64_t n = host.size(0);
+  const int64_t* id = host.data_ptr<int64_t>();
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return id[a] < id[b]; });
+  std::vector<int64_t> pairs;
+  for (int64_t begin = 0, end = 0; begin < n; begin = end) {
+    for (end = begin + 1; end < n && id[order[end]] == id[order[begin]]; ++end) {
+    }
+    for (int64_t a = begin; a < end; ++a)
+      for (int64_t b = begin; b < end; ++b)
+        if (a != b) pairs.push_back(order[a] * n + order[b]);
+  }
+  return at::tensor(pairs, at::kLong).to(items.device());
+}
+
 // Item-level InfoNCE: logits_ij = u_i . v_j (u already scaled by 1/tau),
-// columns of other occurrences of row i's item left out; loss = mean_i
-// (logsumexp_j logits_ij - logits_ii). Written by hand because autograd
-// through the plain formulation (the logits, a duplicate mask, an identity,
-// log-probabilities, the gradient of each) makes about 15 passes over N x N
-// numbers; here the logits become the softmax P in place, and since
-// d loss / d logits = (P - I) / N, backward is two matrix products:
-// grad u = (P v - v) / N, grad v = (P^T u - u) / N.
+// duplicate pairs left out (-inf); loss = mean_i -log softmax(logits_i)_i.
+// Written by hand because autograd through the plain formulation (the
+// logits, a duplicate mask, log-probabilities, the gradient of each) makes
+// about 15 passes over n x n numbers; here a fused log-softmax gives the
+// loss and becomes the softmax P in place, and since
+// d loss / d logits = (P - I) / n, backward is two matrix products:
+// grad u = (P v - v) / n, grad v = (P^T u - u) / n.
 class ItemInfoNce : public torch::autograd::Function<ItemInfoNce> {
  public:
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& u, const at::Tensor& v,
-                            const at::Tensor& items) {
-    const int64_t n = u.size(0);
-    auto own = (u * v).sum(1);
+                            const at::Tensor& duplicates) {
     auto logits = at::mm(u, v.t());
-    logits.masked_fill_(items.unsqueeze(1).eq(items.unsqueeze(0)), -std::numeric_limits<double>::infinity());
-    // The row's own column, masked above with its duplicates, comes back.
-    const auto diagonal = at::arange(n, items.options()).unsqueeze(1);
-    logits.scatter_(1, diagonal, own.unsqueeze(1));
-    const auto log_sum_exp = at::logsumexp(logits, 1);
-    auto softmax = logits.sub_(log_sum_exp.unsqueeze(1)).exp_();  // left-out columns: exp(-inf) = 0
+    logits.view(-1).index_fill_(0, duplicates, -std::numeric_limits<double>::infinity());
+    auto log_softmax = at::log_softmax(logits, 1);
+    logits.reset();
+    auto loss = -log_softmax.diagonal().mean();
     ctx->save_for_backward({u, v});
-    ctx->saved_data["softmax"] = softmax;
-    return (log_sum_exp - own).mean();
+    ctx->saved_data["softmax"] = log_softmax.exp_();  // left-out columns: exp(-inf) = 0
+    return loss;
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
@@ -59,7 +80,7 @@ class ItemInfoNce : public torch::autograd::Function<ItemInfoNce> {
 
 at::Tensor item_alignment_loss(const at::Tensor& u, const at::Tensor& v, const at::Tensor& items, double tau) {
   auto normalise = [](const at::Tensor& x) { return x / x.norm(2, -1, true).clamp_min(1e-12); };
-  return ItemInfoNce::apply(normalise(u) / tau, normalise(v), items);
+  return ItemInfoNce::apply(normalise(u) / tau, normalise(v), duplicate_pairs(items));
 }
 
 at::Tensor chunked_item_alignment_loss(const at::Tensor& u, const at::Tensor& v, const at::Tensor& items, double tau,

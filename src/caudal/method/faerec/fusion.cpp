@@ -58,17 +58,39 @@ torch::Tensor FusedItems::gate(const torch::Tensor& id_branch, const torch::Tens
 }
 
 torch::Tensor FusedItems::embedded_input(const torch::Tensor& ids, Backbone& backbone) {
+  return embedded_inputs({ids}, backbone).front();
+}
+
+std::vector<torch::Tensor> FusedItems::embedded_inputs(const std::vector<torch::Tensor>& windows, Backbone& backbone) {
+  // Every step of the fusion acts on one token at a time, so the windows'
+  // tokens go through it together: one ID lookup (whose gradient is a dense
+  // tensor of the table's size) and one adapter pass for the whole batch.
+  std::vector<torch::Tensor> flat_ids, flat_positions;
+  for (const auto& ids : windows) {
+    flat_ids.push_back(ids.reshape({-1}));
+    auto positions = backbone.position_vectors(ids.size(1));  // [T, d], or none
+    if (positions.defined())
+      flat_positions.push_back(positions.unsqueeze(0).expand({ids.size(0), -1, -1}).reshape({ids.numel(), -1}));
+  }
+  const auto ids = at::cat(flat_ids);
   auto id_branch = id_vectors(ids);
   auto semantic_branch = semantic_vectors(ids);
-  auto positions = backbone.position_vectors(ids.size(1));
-  if (positions.defined()) {
+  if (!flat_positions.empty()) {
+    const auto positions = at::cat(flat_positions);
     id_branch = id_branch + positions;
     semantic_branch = semantic_branch + positions;
   }
   id_branch = branch_dropout_->forward(id_branch);
   semantic_branch = branch_dropout_->forward(semantic_branch);
   auto g = gate(id_branch, semantic_branch);
-  return norm_->forward(g * id_branch + (1 - g) * semantic_branch);
+  const auto fused = norm_->forward(g * id_branch + (1 - g) * semantic_branch);
+  std::vector<torch::Tensor> out;
+  int64_t offset = 0;
+  for (const auto& window : windows) {
+    out.push_back(fused.narrow(0, offset, window.numel()).view({window.size(0), window.size(1), -1}));
+    offset += window.numel();
+  }
+  return out;
 }
 
 torch::Tensor FusedItems::output(const torch::Tensor& ids) {

@@ -30,6 +30,7 @@ class FusedItems : public ItemRepresentation {
   FusedItems(const torch::Tensor& semantic, int64_t hidden, double dropout, FaerecScoring scoring);
 
   torch::Tensor embedded_input(const torch::Tensor& ids, Backbone& backbone) override;
+  std::vector<torch::Tensor> embedded_inputs(const std::vector<torch::Tensor>& windows, Backbone& backbone) override;
   torch::Tensor input(const torch::Tensor& ids) override { return id_table_->forward(ids); }
   torch::Tensor output(const torch::Tensor& ids) override;
   torch::Tensor output_table() override;
