@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "caudal/method/faerec/faerec.h"
 #include "caudal/method/faerec/fusion.h"
@@ -122,6 +123,41 @@ TEST(FaerecFusion, SemanticVectorsEqualTheAdapterOnEveryOccurrence) {
   EXPECT_TRUE(at::allclose(per_item, whole, 1e-5, 1e-6)) << (per_item - whole).abs().max().item<double>();
   for (size_t i = 0; i < whole_grads.size(); ++i)
     EXPECT_TRUE(at::allclose(per_item_grads[i], whole_grads[i], 1e-4, 1e-5)) << "parameter " << i;
+}
+
+// In a training step the adapter's first layer runs once per distinct item
+// of the whole step; every lookup of the step (here three, overlapping, one
+// with an item none of the others has) still gets the adapter of each
+// occurrence with its own dropout, and the same gradients, as without a step.
+TEST(FaerecFusion, LookupsOfOneStepShareTheAdapterLayerExactly) {
+  auto fused = std::make_shared<FusedItems>(semantic_table(12, 8), 4, 0.2, FaerecScoring::kConsistent);
+  fused->train();
+  auto adapter = fused->named_children()["adapter"]->as<torch::nn::Sequential>();
+  const auto inputs = at::tensor({0, 0, 3, 5, 3, 0, 5, 12}, at::kLong).view({2, 4});
+  const auto targets = at::tensor({3, 5, 9, 12, 7, 7}, at::kLong);
+  const auto aligned = at::tensor({12, 3, 1, 7, 5, 3, 3}, at::kLong);
+  auto run = [&](bool in_step) {
+    fused->zero_grad();
+    torch::manual_seed(11);
+    std::optional<StepScope> step;
+    if (in_step) step.emplace(*fused);
+    std::vector<at::Tensor> outs = {fused->semantic_vectors(inputs), fused->output(targets), fused->semantic_vectors(aligned)};
+    step.reset();
+    auto loss = at::zeros({});
+    for (const auto& out : outs) loss = loss + (out * at::arange(out.numel(), out.options()).view(out.sizes()).sin()).sum();
+    loss.backward();
+    std::vector<at::Tensor> grads;
+    for (const auto& p : adapter->parameters()) grads.push_back(p.grad().clone());
+    for (auto& out : outs) out = out.detach();
+    return std::make_pair(outs, grads);
+  };
+  const auto [shared, shared_grads] = run(true);
+  const auto [alone, alone_grads] = run(false);
+  for (size_t i = 0; i < alone.size(); ++i)
+    EXPECT_TRUE(at::allclose(shared[i], alone[i], 1e-5, 1e-6)) << "lookup " << i << ": "
+                                                                << (shared[i] - alone[i]).abs().max().item<double>();
+  for (size_t i = 0; i < alone_grads.size(); ++i)
+    EXPECT_TRUE(at::allclose(shared_grads[i], alone_grads[i], 1e-4, 1e-5)) << "parameter " << i;
 }
 
 TEST(FaerecFusion, IdEmbeddingsStartAsThePcaOfTheSemanticTable) {

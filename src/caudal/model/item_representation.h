@@ -30,6 +30,28 @@ class ItemRepresentation : public torch::nn::Module {
   virtual torch::Tensor output(const torch::Tensor& ids) = 0;
   // [num_items + 1, d]: every item's output vector, for full ranking.
   virtual torch::Tensor output_table() = 0;
+
+  // The lookups of one training step's forward pass (inputs, scored items, a
+  // method's own lookups) may share work: between begin_step() and
+  // end_step() a representation may keep results that depend on the
+  // parameters only, such as FusedItems' adapter layer per distinct item;
+  // outside a step it keeps nothing. The trainer opens a step around each
+  // batch's forward pass (StepScope), and the parameters do not change
+  // inside it.
+  virtual void begin_step() {}
+  virtual void end_step() {}
+};
+
+// A step of `items` open for the lifetime of this object.
+class StepScope {
+ public:
+  explicit StepScope(ItemRepresentation& items) : items_(items) { items_.begin_step(); }
+  ~StepScope() { items_.end_step(); }
+  StepScope(const StepScope&) = delete;
+  StepScope& operator=(const StepScope&) = delete;
+
+ private:
+  ItemRepresentation& items_;
 };
 
 // A learned table shared by input and output (the protocol's backbones),

@@ -90,6 +90,7 @@ uint64_t rank_stream(int64_t epoch, int rank) {
 BatchLoss batch_loss(SequentialRecommender& model, const TrainBatch& window, const TrainBatch& global_window,
                      std::vector<std::unique_ptr<Method>>& methods, const EpochOptions& options, std::mt19937_64& rng,
                      std::mt19937_64& mask_rng, const c10::Device& device, bool weighted) {
+  const StepScope step_scope(model.items());
   const auto batch =
       model.mask_token() != 0 ? masked_item_batch(window, model.mask_token(), options.mask_ratio, mask_rng) : window;
   TrainingStep step{model, window, batch.inputs.to(device), batch.targets.to(device), batch.negatives.to(device),

@@ -36,17 +36,49 @@ FusedItems::FusedItems(const torch::Tensor& semantic, int64_t hidden, double dro
   norm_ = register_module("norm", nn::LayerNorm(nn::LayerNormOptions({hidden}).eps(1e-12)));
 }
 
+torch::Tensor FusedItems::adapter_first_layer(const torch::Tensor& ids) {
+  return adapter_->ptr(1)->as<nn::GELU>()->forward(adapter_->ptr(0)->as<nn::Linear>()->forward(at::embedding(semantic_, ids)));
+}
+
+torch::Tensor FusedItems::adapter_first_layer_in_step(const torch::Tensor& ids) {
+  if (!step_rows_.defined()) step_rows_ = at::full({semantic_.size(0)}, -1, ids.options().dtype(at::kLong));
+  auto rows = step_rows_.index_select(0, ids);
+  const auto unmet = ids.masked_select(rows.lt(0));
+  if (unmet.numel() > 0) {
+    const auto fresh = std::get<0>(at::_unique(unmet));
+    const int64_t kept = step_first_.defined() ? step_first_.size(0) : 0;
+    step_rows_.index_put_({fresh}, at::arange(kept, kept + fresh.size(0), step_rows_.options()));
+    const auto first = adapter_first_layer(fresh);
+    step_first_ = step_first_.defined() ? at::cat({step_first_, first}) : first;
+    rows = step_rows_.index_select(0, ids);
+  }
+  return step_first_.index_select(0, rows);
+}
+
+void FusedItems::end_step() {
+  step_open_ = false;
+  step_rows_.reset();
+  step_first_.reset();
+}
+
 torch::Tensor FusedItems::semantic_vectors(const torch::Tensor& ids) {
   // The adapter's first layer and GELU depend on the item alone (its dropout
-  // comes after them), so they run once per distinct item of `ids`, not once
-  // per occurrence: a batch repeats popular items and padding many times, and
-  // this layer (D x D/2) was FAERec's largest cost after the alignment.
-  // Dropout and the last layer still act per occurrence, drawing what they drew.
-  const auto [distinct, occurrence] = at::_unique(ids.flatten(), /*sorted=*/true, /*return_inverse=*/true);
-  auto first = adapter_->ptr(1)->as<nn::GELU>()->forward(
-      adapter_->ptr(0)->as<nn::Linear>()->forward(at::embedding(semantic_, distinct)));
-  auto per_occurrence = first.index_select(0, occurrence);
-  auto out = adapter_->ptr(3)->as<nn::Linear>()->forward(adapter_->ptr(2)->as<nn::Dropout>()->forward(per_occurrence));
+  // comes after them), so they run once per distinct item, not once per
+  // occurrence: a batch repeats popular items and padding many times, and
+  // this layer (D x D/2) was FAERec's largest cost after the alignment. In a
+  // training step, once per distinct item of the whole step: its inputs,
+  // scored items and aligned tokens are mostly the same items, looked up
+  // three to four times. Dropout and the last layer still act per
+  // occurrence, drawing what they drew.
+  const auto flat = ids.flatten();
+  torch::Tensor first;
+  if (step_open_) {
+    first = adapter_first_layer_in_step(flat);
+  } else {
+    const auto [distinct, occurrence] = at::_unique(flat, /*sorted=*/true, /*return_inverse=*/true);
+    first = adapter_first_layer(distinct).index_select(0, occurrence);
+  }
+  auto out = adapter_->ptr(3)->as<nn::Linear>()->forward(adapter_->ptr(2)->as<nn::Dropout>()->forward(first));
   auto shape = ids.sizes().vec();
   shape.push_back(out.size(-1));
   return out.view(shape);

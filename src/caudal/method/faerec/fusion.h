@@ -34,6 +34,8 @@ class FusedItems : public ItemRepresentation {
   torch::Tensor input(const torch::Tensor& ids) override { return id_table_->forward(ids); }
   torch::Tensor output(const torch::Tensor& ids) override;
   torch::Tensor output_table() override;
+  void begin_step() override { step_open_ = true; }
+  void end_step() override;
 
   // The two views aligned by FAERec's losses, for any ids: e_id and adapter(e_sem).
   torch::Tensor id_vectors(const torch::Tensor& ids) { return id_table_->forward(ids); }
@@ -43,6 +45,11 @@ class FusedItems : public ItemRepresentation {
   const torch::Tensor& semantic_table() const { return semantic_; }
 
  private:
+  // adapter(e_sem) up to the dropout, which acts per occurrence: [K] ids -> [K, D/2].
+  torch::Tensor adapter_first_layer(const torch::Tensor& ids);
+  // The same for [N] ids in an open step, from the rows kept for the step.
+  torch::Tensor adapter_first_layer_in_step(const torch::Tensor& ids);
+
   torch::Tensor semantic_;  // buffer: saved with the model, never trained
   torch::nn::Embedding id_table_{nullptr};
   torch::nn::Sequential adapter_{nullptr};
@@ -50,6 +57,10 @@ class FusedItems : public ItemRepresentation {
   torch::nn::Dropout gate_dropout_{nullptr}, branch_dropout_{nullptr};
   torch::nn::LayerNorm norm_{nullptr};
   FaerecScoring scoring_;
+  // In an open step: step_first_ holds adapter_first_layer of every item met
+  // so far, and step_rows_[id] its row there (-1: not met yet).
+  bool step_open_ = false;
+  torch::Tensor step_rows_, step_first_;
 };
 
 }  // namespace caudal
