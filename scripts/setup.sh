@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev libopenblas0-pthread        # tensors and autograd; a fast BLAS
+  libblas-dev                              # cblas.h: attention's small products straight to BLAS
   libgoogle-perftools-dev                  # tcmalloc: faster than glibc's malloc for these programs
   libgloo-dev                              # distributed training (LibTorch's c10d with Gloo)
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev

@@ -3,7 +3,10 @@
 #include <ATen/ATen.h>
 #include <torch/optim/adam.h>
 
+#include <functional>
+
 #include "caudal/data/batcher.h"
+#include "caudal/model/batched_matmul.h"
 #include "caudal/model/sasrec.h"
 #include "caudal/objective/losses.h"
 #include "caudal/run/trained_model.h"
@@ -15,6 +18,45 @@ namespace {
 
 using testing::small_config;
 using testing::varied_lengths;
+
+// batched_matmul against LibTorch's matmul, values and gradients, on the
+// layouts attention gives it: heads permuted out of a fused projection, a
+// transposed operand, a single query row, a size-1 inner dimension, and an
+// operand with no unit-stride dimension (copied first).
+TEST(BatchedMatmul, EqualsMatmulWithGradientsOnEveryLayout) {
+  using Views = std::function<std::pair<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&)>;
+  auto heads = [](const at::Tensor& qkv) { return qkv.permute({2, 0, 3, 1, 4}); };  // [2, 5, 3, 4, 6] -> 3 x [2, 4, 5, 6]
+  const std::vector<std::tuple<std::vector<int64_t>, std::vector<int64_t>, Views>> cases = {
+      {{3, 7, 4}, {3, 4, 2}, [](auto& a, auto& b) { return std::make_pair(a, b); }},
+      {{2, 5, 3, 4, 6}, {1}, [&](auto& a, auto&) { return std::make_pair(heads(a)[0], heads(a)[1].transpose(-2, -1)); }},
+      {{2, 4, 5, 5}, {2, 5, 3, 4, 6}, [&](auto& a, auto& b) { return std::make_pair(a, heads(b)[2]); }},
+      {{2, 4, 1, 6}, {2, 5, 3, 4, 6}, [&](auto& a, auto& b) { return std::make_pair(a, heads(b)[1].transpose(-2, -1)); }},
+      {{3, 4, 1}, {3, 1, 5}, [](auto& a, auto& b) { return std::make_pair(a, b); }},
+      {{2, 4, 12, 10}, {2, 4, 5, 3},
+       [](auto& a, auto& b) { return std::make_pair(a.slice(-1, 0, 10, 2).slice(-2, 0, 12, 2), b); }},
+  };
+  auto generator = at::detail::createCPUGenerator(3);
+  for (size_t c = 0; c < cases.size(); ++c) {
+    const auto& [a_shape, b_shape, views] = cases[c];
+    const auto a0 = at::randn(a_shape, generator), b0 = at::randn(b_shape, generator);
+    auto run = [&, &views = views](bool blas) {
+      auto a = a0.clone().set_requires_grad(true), b = b0.clone().set_requires_grad(true);
+      const auto [left, right] = views(a, b);
+      auto out = blas ? batched_matmul(left, right) : at::matmul(left, right);
+      (out * at::arange(out.numel(), out.options()).view(out.sizes()).sin()).sum().backward();
+      return std::make_tuple(out.detach(), a.grad(), b.grad());
+    };
+    const auto [out, grad_a, grad_b] = run(true);
+    const auto [expected, expected_a, expected_b] = run(false);
+    ASSERT_EQ(out.sizes(), expected.sizes()) << "case " << c;
+    EXPECT_TRUE(at::allclose(out, expected, 1e-5, 1e-6)) << "case " << c;
+    EXPECT_TRUE(at::allclose(grad_a, expected_a, 1e-5, 1e-6)) << "case " << c;
+    EXPECT_EQ(grad_b.defined(), expected_b.defined()) << "case " << c;
+    if (grad_b.defined()) {
+      EXPECT_TRUE(at::allclose(grad_b, expected_b, 1e-5, 1e-6)) << "case " << c;
+    }
+  }
+}
 
 TEST(SASRec, OutputShape) {
   auto model = build_model(small_config(0.0), 30);

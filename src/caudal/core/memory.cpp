@@ -14,7 +14,9 @@ void keep_freed_memory() {
   // raised past 32 MiB), and up to 256 MiB of free heap stays mapped: the
   // peak is what it would be anyway, and a step's buffers are reused instead
   // of faulted in again. (The main arena, where training runs; other
-  // threads' arenas are mmap'd heaps of their own.)
+  // threads' arenas are mmap'd heaps of their own.) Programs linked with
+  // tcmalloc (CMakeLists.txt) get tcmalloc's mallopt, which does nothing:
+  // tcmalloc keeps freed memory in its own caches.
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
 #endif

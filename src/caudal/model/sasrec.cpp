@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "caudal/core/error.h"
+#include "caudal/model/batched_matmul.h"
 
 namespace caudal {
 
@@ -32,9 +33,9 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const torch:
   // [B, T, 3d] -> 3 x [B, heads, T, head_dim]
   auto qkv = qkv_->forward(x).view({batch, length, 3, heads_, head_dim}).permute({2, 0, 3, 1, 4});
   auto q = qkv[0], k = qkv[1], v = qkv[2];
-  auto logits = at::matmul(q, k.transpose(-2, -1)).mul_(1.0 / std::sqrt(static_cast<double>(head_dim)));
+  auto logits = batched_matmul(q, k.transpose(-2, -1)).mul_(1.0 / std::sqrt(static_cast<double>(head_dim)));
   auto probs = attn_dropout_->forward(at::softmax(logits + attention_bias, -1));
-  auto context = at::matmul(probs, v).transpose(1, 2).reshape({batch, length, hidden_});
+  auto context = batched_matmul(probs, v).transpose(1, 2).reshape({batch, length, hidden_});
   auto h = attn_norm_->forward(x + dropout_->forward(out_->forward(context)));
   auto ff = ff_out_->forward(at::gelu(ff_in_->forward(h)));
   return ff_norm_->forward(h + dropout_->forward(ff));
@@ -50,9 +51,9 @@ torch::Tensor TransformerBlockImpl::forward_last(const torch::Tensor& x, const t
   auto q = at::linear(last, weight.narrow(0, 0, hidden_), bias.narrow(0, 0, hidden_))
                .view({batch, 1, heads_, head_dim})
                .transpose(1, 2);
-  auto logits = at::matmul(q, kv[0].transpose(-2, -1)).mul_(1.0 / std::sqrt(static_cast<double>(head_dim)));
+  auto logits = batched_matmul(q, kv[0].transpose(-2, -1)).mul_(1.0 / std::sqrt(static_cast<double>(head_dim)));
   auto probs = attn_dropout_->forward(at::softmax(logits + attention_bias.narrow(2, length - 1, 1), -1));
-  auto context = at::matmul(probs, kv[1]).transpose(1, 2).reshape({batch, 1, hidden_});
+  auto context = batched_matmul(probs, kv[1]).transpose(1, 2).reshape({batch, 1, hidden_});
   auto h = attn_norm_->forward(last + dropout_->forward(out_->forward(context)));
   auto ff = ff_out_->forward(at::gelu(ff_in_->forward(h)));
   return ff_norm_->forward(h + dropout_->forward(ff));
