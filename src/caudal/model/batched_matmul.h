@@ -16,7 +16,8 @@ namespace caudal {
 // one cblas_sgemm call on the operands' memory. LibTorch 1.13's CPU bmm
 // takes a tensor view, a dispatch and an addmm per batch entry, which costs
 // several times the arithmetic of the 4 x 4 to 20 x 20 products of a
-// recommendation batch (docs/results.md, "Attention's small products").
+// recommendation batch (docs/results.md, "The allocator, the adapter per step,
+// attention's small products").
 // Elsewhere (a GPU, other types), at::matmul.
 at::Tensor batched_matmul(const at::Tensor& a, const at::Tensor& b);
 
