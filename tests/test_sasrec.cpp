@@ -24,6 +24,7 @@ using testing::varied_lengths;
 // transposed operand, a single query row, a size-1 inner dimension, and an
 // operand with no unit-stride dimension (copied first).
 TEST(BatchedMatmul, EqualsMatmulWithGradientsOnEveryLayout) {
+  if (!batched_matmul_calls_blas()) GTEST_SKIP() << "built without cblas.h: batched_matmul is at::matmul";
   using Views = std::function<std::pair<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&)>;
   auto heads = [](const at::Tensor& qkv) { return qkv.permute({2, 0, 3, 1, 4}); };  // [2, 5, 3, 4, 6] -> 3 x [2, 4, 5, 6]
   const std::vector<std::tuple<std::vector<int64_t>, std::vector<int64_t>, Views>> cases = {
@@ -43,7 +44,11 @@ TEST(BatchedMatmul, EqualsMatmulWithGradientsOnEveryLayout) {
       auto a = a0.clone().set_requires_grad(true), b = b0.clone().set_requires_grad(true);
       const auto [left, right] = views(a, b);
       auto out = blas ? batched_matmul(left, right) : at::matmul(left, right);
-      (out * at::arange(out.numel(), out.options()).view(out.sizes()).sin()).sum().backward();
+      // The upstream gradient in a transposed layout, as attention's output gets it.
+      auto swapped = out.sizes().vec();
+      std::swap(swapped[swapped.size() - 1], swapped[swapped.size() - 2]);
+      const auto upstream = at::arange(out.numel(), out.options()).view(swapped).sin().transpose(-2, -1);
+      (out * upstream).sum().backward();
       return std::make_tuple(out.detach(), a.grad(), b.grad());
     };
     const auto [out, grad_a, grad_b] = run(true);

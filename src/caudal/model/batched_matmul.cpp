@@ -2,11 +2,16 @@
 
 #include <ATen/ATen.h>
 
+#ifndef CAUDAL_HAVE_CBLAS
+#define CAUDAL_HAVE_CBLAS 0
+#endif
+
 #if CAUDAL_HAVE_CBLAS
 #include <cblas.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <vector>
 #endif
@@ -90,20 +95,29 @@ class BlasBatchedMatmul : public torch::autograd::Function<BlasBatchedMatmul> {
     const auto saved = ctx->get_saved_variables();
     const auto &a = saved[0], &b = saved[1], &grad = grad_outputs[0];
     at::Tensor grad_a, grad_b;
-    if (ctx->needs_input_grad(0)) grad_a = blas_product(grad, b.transpose(-2, -1));
-    if (ctx->needs_input_grad(1)) grad_b = blas_product(a.transpose(-2, -1), grad);
+    // Through batched_matmul, so that a graph of the backward (create_graph) is built too.
+    if (ctx->needs_input_grad(0)) grad_a = batched_matmul(grad, b.transpose(-2, -1));
+    if (ctx->needs_input_grad(1)) grad_b = batched_matmul(a.transpose(-2, -1), grad);
     return {grad_a, grad_b};
   }
 };
 
+// cblas takes int sizes and strides.
+bool fits_int(const at::Tensor& t) {
+  const int64_t most = std::numeric_limits<int>::max();
+  return t.size(-2) <= most && t.size(-1) <= most && t.stride(-2) <= most && t.stride(-1) <= most;
+}
+
 bool blas_applies(const at::Tensor& a, const at::Tensor& b) {
   return a.device().is_cpu() && b.device().is_cpu() && a.scalar_type() == at::kFloat && b.scalar_type() == at::kFloat &&
          a.dim() >= 3 && a.dim() == b.dim() && a.sizes().slice(0, a.dim() - 2) == b.sizes().slice(0, b.dim() - 2) &&
-         a.size(-1) == b.size(-2);
+         a.size(-1) == b.size(-2) && fits_int(a) && fits_int(b);
 }
 
 }  // namespace
 #endif
+
+bool batched_matmul_calls_blas() { return CAUDAL_HAVE_CBLAS; }
 
 at::Tensor batched_matmul(const at::Tensor& a, const at::Tensor& b) {
 #if CAUDAL_HAVE_CBLAS

@@ -9,8 +9,8 @@ namespace caudal {
 // a [..., m, k], b [..., k, n] with the same leading (batch) shape ->
 // [..., m, n] (contiguous): a[i] @ b[i] for every batch index i, with
 // autograd. Either operand may be a transposed or permuted view (as the
-// heads of a fused q/k/v projection are): rows or columns must be unit
-// stride, the other strides are read as they are.
+// heads of a fused q/k/v projection are): read in place when its rows or
+// its columns are unit stride, copied first otherwise.
 //
 // On a CPU in float32 with a BLAS (cblas) at build time, each batch entry is
 // one cblas_sgemm call on the operands' memory. LibTorch 1.13's CPU bmm
@@ -20,5 +20,8 @@ namespace caudal {
 // attention's small products").
 // Elsewhere (a GPU, other types), at::matmul.
 at::Tensor batched_matmul(const at::Tensor& a, const at::Tensor& b);
+
+// Whether this build calls BLAS for CPU float32 products (cblas.h was found).
+bool batched_matmul_calls_blas();
 
 }  // namespace caudal

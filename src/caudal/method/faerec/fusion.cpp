@@ -72,7 +72,9 @@ torch::Tensor FusedItems::semantic_vectors(const torch::Tensor& ids) {
   // occurrence, drawing what they drew.
   const auto flat = ids.flatten();
   torch::Tensor first;
-  if (step_open_) {
+  // Kept rows carry the graph of the mode they were made in: shared only
+  // between lookups that build a graph, as a training step's do.
+  if (step_open_ && at::GradMode::is_enabled() && flat.numel() > 0) {
     first = adapter_first_layer_in_step(flat);
   } else {
     const auto [distinct, occurrence] = at::_unique(flat, /*sorted=*/true, /*return_inverse=*/true);
