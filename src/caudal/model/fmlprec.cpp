@@ -16,7 +16,7 @@ FrequencyFilterBlockImpl::FrequencyFilterBlockImpl(int64_t max_len, int64_t hidd
   ff_out_ = register_module("ff_out", nn::Linear(4 * hidden, hidden));
   filter_norm_ = register_module("filter_norm", nn::LayerNorm(nn::LayerNormOptions({hidden}).eps(1e-12)));
   ff_norm_ = register_module("ff_norm", nn::LayerNorm(nn::LayerNormOptions({hidden}).eps(1e-12)));
-  dropout_ = register_module("dropout", nn::Dropout(dropout));
+  dropout_ = register_module("dropout", HashDropout(dropout));
 }
 
 torch::Tensor FrequencyFilterBlockImpl::forward(const torch::Tensor& x) {
@@ -44,7 +44,7 @@ FMLPRec::FMLPRec(const BackboneConfig& config, bool causal) : config_(config), c
   if (config.layers < 1) throw Error("--layers must be at least 1");
   positions_ = register_module("positions", nn::Embedding(config.max_len, config.hidden));
   input_norm_ = register_module("input_norm", nn::LayerNorm(nn::LayerNormOptions({config.hidden}).eps(1e-12)));
-  input_dropout_ = register_module("input_dropout", nn::Dropout(config.dropout));
+  input_dropout_ = register_module("input_dropout", HashDropout(config.dropout));
   blocks_ = register_module("blocks", nn::ModuleList());
   for (int64_t i = 0; i < config.layers; ++i)
     blocks_->push_back(FrequencyFilterBlock(config.max_len, config.hidden, config.dropout, causal));

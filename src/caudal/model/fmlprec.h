@@ -17,12 +17,12 @@
 #pragma once
 
 #include <torch/nn/modules/container/modulelist.h>
-#include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
 #include "caudal/model/backbone.h"
+#include "caudal/model/hash_dropout.h"
 
 namespace caudal {
 
@@ -37,7 +37,7 @@ class FrequencyFilterBlockImpl : public torch::nn::Module {
   torch::Tensor weight_;  // [max_len/2 + 1, hidden, 2]: real and imaginary parts
   torch::nn::Linear ff_in_{nullptr}, ff_out_{nullptr};
   torch::nn::LayerNorm filter_norm_{nullptr}, ff_norm_{nullptr};
-  torch::nn::Dropout dropout_{nullptr};
+  HashDropout dropout_{nullptr};
 };
 TORCH_MODULE(FrequencyFilterBlock);
 
@@ -56,7 +56,7 @@ class FMLPRec : public Backbone {
   bool causal_;
   torch::nn::Embedding positions_{nullptr};
   torch::nn::LayerNorm input_norm_{nullptr};
-  torch::nn::Dropout input_dropout_{nullptr};
+  HashDropout input_dropout_{nullptr};
   torch::nn::ModuleList blocks_{nullptr};
 };
 

@@ -8,7 +8,7 @@ namespace caudal {
 namespace nn = torch::nn;
 
 GRU4Rec::GRU4Rec(const BackboneConfig& config, int64_t state_size) {
-  dropout_ = register_module("dropout", nn::Dropout(config.dropout));
+  dropout_ = register_module("dropout", HashDropout(config.dropout));
   gru_ = register_module("gru", nn::GRU(nn::GRUOptions(config.hidden, state_size).bias(false).batch_first(true)));
   out_ = register_module("out", nn::Linear(state_size, config.hidden));
   torch::NoGradGuard no_grad;

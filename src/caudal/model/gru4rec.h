@@ -8,11 +8,11 @@
 // it started, however many padding columns there are.
 #pragma once
 
-#include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/rnn.h>
 
 #include "caudal/model/backbone.h"
+#include "caudal/model/hash_dropout.h"
 
 namespace caudal {
 
@@ -24,7 +24,7 @@ class GRU4Rec : public Backbone {
   bool reads_padding_vectors() const override { return true; }
 
  private:
-  torch::nn::Dropout dropout_{nullptr};
+  HashDropout dropout_{nullptr};
   torch::nn::GRU gru_{nullptr};
   torch::nn::Linear out_{nullptr};
 };

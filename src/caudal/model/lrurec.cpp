@@ -61,7 +61,7 @@ LruBlockImpl::LruBlockImpl(int64_t hidden, double dropout) {
   ff_out_ = register_module("ff_out", nn::Linear(4 * hidden, hidden));
   lru_norm_ = register_module("lru_norm", nn::LayerNorm(nn::LayerNormOptions({hidden}).eps(1e-12)));
   ff_norm_ = register_module("ff_norm", nn::LayerNorm(nn::LayerNormOptions({hidden}).eps(1e-12)));
-  dropout_ = register_module("dropout", nn::Dropout(dropout));
+  dropout_ = register_module("dropout", HashDropout(dropout));
   torch::NoGradGuard no_grad;
   for (auto* linear : {&in_re_, &in_im_, &out_re_, &out_im_}) {
     truncated_normal_((*linear)->weight, 0.02);
@@ -87,7 +87,7 @@ torch::Tensor LruBlockImpl::forward(const torch::Tensor& x, const torch::Tensor&
 LRURec::LRURec(const BackboneConfig& config) : config_(config) {
   if (config.layers < 1) throw Error("--layers must be at least 1");
   input_norm_ = register_module("input_norm", nn::LayerNorm(nn::LayerNormOptions({config.hidden}).eps(1e-12)));
-  input_dropout_ = register_module("input_dropout", nn::Dropout(config.dropout));
+  input_dropout_ = register_module("input_dropout", HashDropout(config.dropout));
   blocks_ = register_module("blocks", nn::ModuleList());
   for (int64_t i = 0; i < config.layers; ++i) blocks_->push_back(LruBlock(config.hidden, config.dropout));
 }

@@ -19,11 +19,11 @@
 #pragma once
 
 #include <torch/nn/modules/container/modulelist.h>
-#include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
 #include "caudal/model/backbone.h"
+#include "caudal/model/hash_dropout.h"
 
 namespace caudal {
 
@@ -44,7 +44,7 @@ class LruBlockImpl : public torch::nn::Module {
   torch::nn::Linear out_re_{nullptr}, out_im_{nullptr};  // Re(C h) = out_re(h_re) - out_im(h_im)
   torch::nn::Linear ff_in_{nullptr}, ff_out_{nullptr};
   torch::nn::LayerNorm lru_norm_{nullptr}, ff_norm_{nullptr};
-  torch::nn::Dropout dropout_{nullptr};
+  HashDropout dropout_{nullptr};
 };
 TORCH_MODULE(LruBlock);
 
@@ -57,7 +57,7 @@ class LRURec : public Backbone {
  private:
   BackboneConfig config_;
   torch::nn::LayerNorm input_norm_{nullptr};
-  torch::nn::Dropout input_dropout_{nullptr};
+  HashDropout input_dropout_{nullptr};
   torch::nn::ModuleList blocks_{nullptr};
 };
 

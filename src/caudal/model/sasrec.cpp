@@ -24,8 +24,8 @@ TransformerBlockImpl::TransformerBlockImpl(int64_t hidden, int64_t heads, double
   ff_out_ = register_module("ff_out", nn::Linear(4 * hidden, hidden));
   attn_norm_ = register_module("attn_norm", nn::LayerNorm(nn::LayerNormOptions({hidden}).eps(1e-12)));
   ff_norm_ = register_module("ff_norm", nn::LayerNorm(nn::LayerNormOptions({hidden}).eps(1e-12)));
-  dropout_ = register_module("dropout", nn::Dropout(dropout));
-  attn_dropout_ = register_module("attn_dropout", nn::Dropout(attn_dropout));
+  dropout_ = register_module("dropout", HashDropout(dropout));
+  attn_dropout_ = register_module("attn_dropout", HashDropout(attn_dropout));
 }
 
 torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& attention_bias) {
@@ -86,7 +86,7 @@ SASRec::SASRec(const BackboneConfig& config, bool causal) : config_(config), cau
   if (config.max_len < 1) throw Error("--max-len must be at least 1");
   positions_ = register_module("positions", nn::Embedding(config.max_len, config.hidden));
   input_norm_ = register_module("input_norm", nn::LayerNorm(nn::LayerNormOptions({config.hidden}).eps(1e-12)));
-  input_dropout_ = register_module("input_dropout", nn::Dropout(config.dropout));
+  input_dropout_ = register_module("input_dropout", HashDropout(config.dropout));
   blocks_ = register_module("blocks", nn::ModuleList());
   for (int64_t i = 0; i < config.layers; ++i)
     blocks_->push_back(TransformerBlock(config.hidden, config.heads, config.dropout, config.attn_dropout));

@@ -12,12 +12,12 @@
 #pragma once
 
 #include <torch/nn/modules/container/modulelist.h>
-#include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
 #include "caudal/model/backbone.h"
+#include "caudal/model/hash_dropout.h"
 
 namespace caudal {
 
@@ -35,7 +35,7 @@ class TransformerBlockImpl : public torch::nn::Module {
   int64_t hidden_, heads_;
   torch::nn::Linear qkv_{nullptr}, out_{nullptr}, ff_in_{nullptr}, ff_out_{nullptr};
   torch::nn::LayerNorm attn_norm_{nullptr}, ff_norm_{nullptr};
-  torch::nn::Dropout dropout_{nullptr}, attn_dropout_{nullptr};
+  HashDropout dropout_{nullptr}, attn_dropout_{nullptr};
 };
 TORCH_MODULE(TransformerBlock);
 
@@ -54,7 +54,7 @@ class SASRec : public Backbone {
   bool causal_;
   torch::nn::Embedding positions_{nullptr};
   torch::nn::LayerNorm input_norm_{nullptr};
-  torch::nn::Dropout input_dropout_{nullptr};
+  HashDropout input_dropout_{nullptr};
   torch::nn::ModuleList blocks_{nullptr};
 };
 

@@ -24,15 +24,15 @@ FusedItems::FusedItems(const torch::Tensor& semantic, int64_t hidden, double dro
   // Adapter and gate keep LibTorch's default Linear initialisation, as the
   // official code leaves them; only the gate's last bias starts at 0.
   adapter_ = register_module("adapter", nn::Sequential(nn::Linear(semantic_dim, semantic_dim / 2), nn::GELU(),
-                                                       nn::Dropout(0.3), nn::Linear(semantic_dim / 2, hidden)));
+                                                       HashDropout(0.3), nn::Linear(semantic_dim / 2, hidden)));
   gate_in_ = register_module("gate_in", nn::Linear(2 * hidden, 2 * hidden));
   gate_out_ = register_module("gate_out", nn::Linear(2 * hidden, hidden));
   {
     torch::NoGradGuard no_grad;
     gate_out_->bias.zero_();
   }
-  gate_dropout_ = register_module("gate_dropout", nn::Dropout(0.1));
-  branch_dropout_ = register_module("branch_dropout", nn::Dropout(dropout));
+  gate_dropout_ = register_module("gate_dropout", HashDropout(0.1));
+  branch_dropout_ = register_module("branch_dropout", HashDropout(dropout));
   norm_ = register_module("norm", nn::LayerNorm(nn::LayerNormOptions({hidden}).eps(1e-12)));
 }
 
@@ -80,7 +80,7 @@ torch::Tensor FusedItems::semantic_vectors(const torch::Tensor& ids) {
     const auto [distinct, occurrence] = at::_unique(flat, /*sorted=*/true, /*return_inverse=*/true);
     first = adapter_first_layer(distinct).index_select(0, occurrence);
   }
-  auto out = adapter_->ptr(3)->as<nn::Linear>()->forward(adapter_->ptr(2)->as<nn::Dropout>()->forward(first));
+  auto out = adapter_->ptr(3)->as<nn::Linear>()->forward(adapter_->ptr(2)->as<HashDropout>()->forward(first));
   auto shape = ids.sizes().vec();
   shape.push_back(out.size(-1));
   return out.view(shape);

@@ -12,11 +12,11 @@
 #pragma once
 
 #include <torch/nn/modules/container/sequential.h>
-#include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 
+#include "caudal/model/hash_dropout.h"
 #include "caudal/model/item_representation.h"
 
 namespace caudal {
@@ -54,7 +54,7 @@ class FusedItems : public ItemRepresentation {
   torch::nn::Embedding id_table_{nullptr};
   torch::nn::Sequential adapter_{nullptr};
   torch::nn::Linear gate_in_{nullptr}, gate_out_{nullptr};
-  torch::nn::Dropout gate_dropout_{nullptr}, branch_dropout_{nullptr};
+  HashDropout gate_dropout_{nullptr}, branch_dropout_{nullptr};
   torch::nn::LayerNorm norm_{nullptr};
   FaerecScoring scoring_;
   // In an open step: step_first_ holds adapter_first_layer of every item met
