@@ -1,12 +1,15 @@
 // `caudal bench-epoch`: seconds per training epoch of every backbone, plain
 // and with each method, in one process on one dataset, at a fixed thread
-// count. Each cell builds a fresh model (seeded), times whole epochs of the
-// trainer's own loop (TrainingSetup::run_epoch), then one full-ranking
-// validation of every user, timed apart. For plain SASRec it also counts the
-// epoch's floating-point operations (the matrix products, from the batches'
-// shapes) and sets the achieved rate against the rate of one large sgemm
-// measured at the start of the same run: how far the epoch is from what the
-// core can do.
+// count. Each cell builds a fresh model (seeded), runs untimed warm-up
+// epochs (a cell's first epoch, and its first validation, also pay for the
+// memory they touch first: page faults, about 0.5 s of a Beauty epoch, that a
+// long run pays once), times whole epochs of the trainer's own loop
+// (TrainingSetup::run_epoch), then one full-ranking validation of every user
+// (after an untimed one when there are warm-up epochs), timed apart. For
+// plain SASRec it also counts the epoch's floating-point operations (the
+// matrix products, from the shapes the encoder computes) and sets the
+// achieved rate against the rate of one large sgemm measured at the start of
+// the same run: how far the epoch is from what the core can do.
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
@@ -27,6 +30,7 @@
 #include "caudal/core/log.h"
 #include "caudal/core/threads.h"
 #include "caudal/eval/evaluator.h"
+#include "caudal/model/length_groups.h"
 #include "caudal/semantic/item_text.h"
 #include "command.h"
 #include "options.h"
@@ -65,18 +69,38 @@ std::string machine_line() {
   return fmt::format("{}, {} hardware threads, LibTorch {}", cpu, std::thread::hardware_concurrency(), TORCH_VERSION);
 }
 
+// The [rows, width] blocks the encoder computes for a batch: the batch
+// itself, or with random batching its length groups, formed as
+// encode_positions_in_length_groups forms them.
+std::vector<std::pair<double, double>> encoded_blocks(const TrainBatch& batch, bool in_length_groups) {
+  const int64_t rows = batch.inputs.size(0);
+  if (!in_length_groups) return {{static_cast<double>(rows), static_cast<double>(batch.inputs.size(1))}};
+  const auto counts = batch.inputs.gt(0).sum(1).contiguous();
+  std::vector<int64_t> lengths(counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + rows);
+  std::sort(lengths.begin(), lengths.end());
+  std::vector<std::pair<double, double>> blocks;
+  int64_t begin = 0;
+  for (const int64_t end : length_group_ends(lengths, kGroupOverhead)) {
+    blocks.emplace_back(static_cast<double>(end - begin), static_cast<double>(std::max<int64_t>(lengths[end - 1], 1)));
+    begin = end;
+  }
+  return blocks;
+}
+
 // Floating-point operations of one plain SASRec training epoch with these
-// batches: per block and batch [B, T], the projections 2BT(3d^2 + d^2) and
+// batches: per block and encoded [B, T], the projections 2BT(3d^2 + d^2) and
 // the feed-forward 2BT(8d^2), the attention products 2 x 2BT^2 d, and the
-// scores of targets and negatives 4BTd; backward costs twice the forward
-// (gradients of inputs and of weights), so x3. Element-wise work, softmax
-// and the optimiser are left out: this is the matrix-product work.
-double sasrec_epoch_flops(const std::vector<TrainBatch>& batches, const BackboneConfig& backbone) {
+// scores of targets and negatives 4Pd at the P positions with a target;
+// backward costs twice the forward (gradients of inputs and of weights), so
+// x3. Element-wise work, softmax and the optimiser are left out: this is the
+// matrix-product work.
+double sasrec_epoch_flops(const std::vector<TrainBatch>& batches, const BackboneConfig& backbone, bool in_length_groups) {
   const double d = static_cast<double>(backbone.hidden);
   double forward = 0;
   for (const auto& batch : batches) {
-    const double b = static_cast<double>(batch.inputs.size(0)), t = static_cast<double>(batch.inputs.size(1));
-    forward += static_cast<double>(backbone.layers) * (24 * b * t * d * d + 4 * b * t * t * d) + 4 * b * t * d;
+    for (const auto& [b, t] : encoded_blocks(batch, in_length_groups))
+      forward += static_cast<double>(backbone.layers) * (24 * b * t * d * d + 4 * b * t * t * d);
+    forward += 4 * static_cast<double>(batch.targets.gt(0).sum().item<int64_t>()) * d;
   }
   return 3 * forward;
 }
@@ -85,6 +109,7 @@ struct EpochBench {
   TrainConfig base;  // everything but the backbone and the methods (hidden, semantic, device, threads...)
   std::string models;    // backbone names, comma-separated (default: every one the zoo knows)
   std::string variants;  // plain, or method lists with '+' for ',' (default: plain, each method, all of them)
+  int warmup_epochs = 1; // untimed epochs per cell before the timed ones
   int epochs = 1;        // timed epochs per cell
   std::string work_dir;  // TADA's candidate cache lives here (computed once, reused)
   std::string json_out;  // optional: results as JSON
@@ -102,8 +127,10 @@ int run_epoch_benchmark(const EpochBench& bench) {
   const auto device = parse_device(bench.base.device);
   const double sgemm = sgemm_gflops(device);
   std::cout << machine_line() << "\n"
-            << fmt::format("{} users, {} items, {} thread(s), {} timed epoch(s) per cell; sgemm 1024^3: {:.1f} GFLOP/s\n",
-                           dataset.num_users(), dataset.num_items(), bench.base.threads, bench.epochs, sgemm);
+            << fmt::format("{} users, {} items, {} thread(s), {} warm-up and {} timed epoch(s) per cell; sgemm 1024^3: "
+                           "{:.1f} GFLOP/s\n",
+                           dataset.num_users(), dataset.num_items(), bench.base.threads, bench.warmup_epochs,
+                           bench.epochs, sgemm);
   std::cout << fmt::format("{:<10} {:<13} {:>9} {:>9} {:>9} {:>8}\n", "backbone", "variant", "batches", "s/epoch",
                            "s/valid", "GFLOP/s");
   nlohmann::json cells = nlohmann::json::array();
@@ -115,14 +142,18 @@ int run_epoch_benchmark(const EpochBench& bench) {
       std::replace(config.methods.list.begin(), config.methods.list.end(), '+', ',');
       if (bench.padded) config.batching = Batching::kPadded;
       TrainingSetup setup(config, dataset, {work.path()});
+      for (int e = 0; e < bench.warmup_epochs; ++e) setup.run_epoch(e);
+      const int first = bench.warmup_epochs;
       std::unique_ptr<torch::autograd::profiler::RecordProfile> profiler;
       if (!bench.profile.empty()) profiler = std::make_unique<torch::autograd::profiler::RecordProfile>(bench.profile);
       const auto start = Clock::now();
-      for (int e = 0; e < bench.epochs; ++e) setup.run_epoch(e);
+      for (int e = first; e < first + bench.epochs; ++e) setup.run_epoch(e);
       profiler.reset();
       const double seconds = seconds_since(start) / bench.epochs;
+      const auto validation = evaluation_options(config, setup.model->backbone());
+      if (bench.warmup_epochs > 0) evaluate(*setup.model, dataset, Stage::kValid, validation, device);
       const auto valid_start = Clock::now();
-      evaluate(*setup.model, dataset, Stage::kValid, evaluation_options(config, setup.model->backbone()), device);
+      evaluate(*setup.model, dataset, Stage::kValid, validation, device);
       const double valid_seconds = seconds_since(valid_start);
       nlohmann::json cell = {{"backbone", model_name},
                              {"variant", variant},
@@ -130,10 +161,10 @@ int run_epoch_benchmark(const EpochBench& bench) {
                              {"seconds_per_epoch", seconds},
                              {"valid_seconds", valid_seconds}};
       std::string rate = "-";
-      // Counted from the batches' shapes, which random batching encodes in narrower groups.
-      if (model_name == "sasrec" && variant == "plain" && setup.batching != Batching::kRandom) {
+      if (model_name == "sasrec" && variant == "plain") {
         double flops = 0;
-        for (int e = 0; e < bench.epochs; ++e) flops += sasrec_epoch_flops(setup.batcher.epoch(e), config.backbone);
+        for (int e = first; e < first + bench.epochs; ++e)
+          flops += sasrec_epoch_flops(setup.batcher.epoch(e), config.backbone, setup.batching == Batching::kRandom);
         const double gflops = flops / bench.epochs / seconds / 1e9;
         cell["gflop_per_epoch"] = flops / bench.epochs / 1e9;
         cell["gflops"] = gflops;
@@ -153,6 +184,7 @@ int run_epoch_benchmark(const EpochBench& bench) {
                                   {"threads", bench.base.threads},
                                   {"device", bench.base.device},
                                   {"sgemm_gflops", sgemm},
+                                  {"warmup_epochs_per_cell", bench.warmup_epochs},
                                   {"epochs_per_cell", bench.epochs},
                                   {"cells", cells}};
   if (!bench.json_out.empty()) write_file_atomically(bench.json_out, results.dump(2) + "\n");
@@ -184,6 +216,9 @@ Command add_bench_epoch_command(CLI::App& app) {
   cmd->add_option("--models", s->models, "backbones, comma-separated")->capture_default_str();
   cmd->add_option("--variants", s->variants, "plain or method lists ('+' joins methods), comma-separated")
       ->capture_default_str();
+  cmd->add_option("--warmup-epochs", s->warmup_epochs, "untimed epochs per cell before the timed ones")
+      ->capture_default_str()
+      ->check(in_range(0, 1e6));
   cmd->add_option("--epochs", s->epochs, "timed epochs per cell")->capture_default_str()->check(in_range(1, 1e6));
   cmd->add_flag("--padded", s->padded, "the same as --batching padded");
   cmd->add_option("--work", s->work_dir, "directory for TADA's candidate cache")->required();
