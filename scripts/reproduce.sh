@@ -4,7 +4,7 @@
 # core, 2 s on a GPU). Results go to runs/ (each a run directory with
 # metrics.json); timings are only meaningful on an otherwise idle machine.
 # Usage: [DEVICE=cuda] scripts/reproduce.sh [STEP...]   (DEVICE=cuda needs a CUDA build in build/, see README)
-#   steps: speed lis embed sasrec tada tada-variants faerec combined backbones official-backbones bench-epoch parity distributed
+#   steps: speed lis embed sasrec tada tada-variants faerec combined backbones official-backbones bench-epoch parity batching distributed
 #   (default: all; official-backbones needs OFFICIAL_WEIGHTS=the src/weight folder of KingGugu/TADA)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,7 @@ caudal=build/caudal
 data=data/amazon
 mkdir -p runs/vec
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(speed lis embed sasrec tada tada-variants faerec combined backbones official-backbones bench-epoch parity distributed)
+[ ${#steps[@]} -gt 0 ] || steps=(speed lis embed sasrec tada tada-variants faerec combined backbones official-backbones bench-epoch parity batching distributed)
 device=(--device "${DEVICE:-cpu}")
 want() { [[ " ${steps[*]} " == *" $1 "* ]]; }
 name() { case $1 in Beauty) echo beauty ;; Toys_and_Games) echo toys ;; Sports_and_Outdoors) echo sports ;; esac; }
@@ -153,6 +153,17 @@ if want parity; then
   for seed in 2024 1 2 3 4 5; do
     for batching in bucketed random; do
       $caudal train --data runs/ml100k/short.txt --out runs/ml100k-short-$batching-$seed --batching $batching \
+        --dropout 0.5 --attn-dropout 0.5 --epochs 500 --warmup 200 --seed $seed "${device[@]}"
+    done
+  done
+fi
+
+# Batching for plain SASRec (docs/results.md, "Batching for plain SASRec"):
+# stage 1 with random (the default) and bucketed batches, two seeds each.
+if want batching; then
+  for seed in 2024 1; do
+    for batching in random bucketed; do
+      $caudal train --data "$data/Beauty.txt" --out runs/beauty-s1-$batching-$seed --batching $batching \
         --dropout 0.5 --attn-dropout 0.5 --epochs 500 --warmup 200 --seed $seed "${device[@]}"
     done
   done

@@ -251,11 +251,13 @@ TEST(RunDirectory, OldTrimFieldMapsToBatching) {
   EXPECT_EQ(train_config_from_json({{"loss", ""}}, "config.json").loss, LossChoice::kAuto);
 }
 
-TEST(Batching, AutoIsRandomForTadaAndFullWindowBackbonesAlwaysPad) {
+TEST(Batching, AutoIsRandomAndFullWindowBackbonesAlwaysPad) {
   TrainConfig config;
   config.backbone.hidden = 8;
   auto sasrec = build_model(config, 20);
-  EXPECT_EQ(resolve_batching(config, sasrec->backbone()), Batching::kBucketed);
+  EXPECT_EQ(resolve_batching(config, sasrec->backbone()), Batching::kRandom);
+  config.methods.list = "faerec";
+  EXPECT_EQ(resolve_batching(config, sasrec->backbone()), Batching::kRandom);
   config.methods.list = "tada";
   EXPECT_EQ(resolve_batching(config, sasrec->backbone()), Batching::kRandom);
   config.batching = Batching::kBucketed;
@@ -295,11 +297,9 @@ TEST(Batching, ASecondStageWithoutAMethodTakesTadasBatching) {
   config.backbone.hidden = 8;
   auto sasrec = build_model(config, 20);
   config.init = "stage1";
-  EXPECT_EQ(resolve_batching(config, sasrec->backbone()), Batching::kRandom);
+  const auto control = resolve_batching(config, sasrec->backbone());
   config.methods.list = "tada";
-  EXPECT_EQ(resolve_batching(config, sasrec->backbone()), Batching::kRandom);
-  config.methods.list = "faerec";
-  EXPECT_EQ(resolve_batching(config, sasrec->backbone()), Batching::kBucketed);
+  EXPECT_EQ(resolve_batching(config, sasrec->backbone()), control);
 }
 
 TEST(TrainConfig, OptionsDifferingFromAnInitialisingRunAreListed) {

@@ -132,10 +132,10 @@ std::vector<Option> config_options(TrainConfig& c) {
       {"device", "--device", "cpu or cuda[:N]", G::kTraining, &c.device},
       between({"head_ratio", "--head-ratio", "share of head items and users", G::kTraining, &c.head_ratio}, 0.01, 0.99),
       {"batching", "--batching",
-       "auto (random for a method that mixes batch rows and for a second stage (--init) without a method, its control; "
-       "bucketed otherwise), bucketed (similar lengths together, "
-       "trimmed: fast), random (random users, encoded in trimmed groups of similar length: the results of padded "
-       "at about the bucketed cost) or padded (random users, padded to max_len, as the official code)",
+       "auto (random, or padded where the model or method needs padding), random (random users as the official "
+       "code, encoded in trimmed groups of similar length: the results of padded at a little over the bucketed cost), "
+       "bucketed (similar lengths together, trimmed: the fastest; tail items come out lower) or padded (random users, "
+       "padded to max_len, as the official code)",
        G::kTraining,
        choice(c.batching, {{"auto", Batching::kAuto},
                            {"bucketed", Batching::kBucketed},
@@ -334,9 +334,10 @@ Batching resolve_batching(const TrainConfig& config, const Backbone& backbone) {
                   "padded");
     return Batching::kPadded;
   }
-  if (chosen != Batching::kAuto) return chosen;
-  const bool control_of_a_second_stage = !config.init.empty() && config.methods.list.empty();
-  return methods_mix_batch_rows(config.methods) || control_of_a_second_stage ? Batching::kRandom : Batching::kBucketed;
+  // Random by default: the official composition; bucketed batches weigh the
+  // positions of short users more and gave lower tail-item numbers (plain
+  // SASRec on Beauty, TADA's second stage; docs/results.md).
+  return chosen == Batching::kAuto ? Batching::kRandom : chosen;
 }
 
 }  // namespace caudal

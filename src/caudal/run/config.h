@@ -22,19 +22,17 @@
 
 namespace caudal {
 
-// Training batches: bucketed (users of similar length together, each batch
-// cut to its longest window: fast, and the same per-batch results as
-// padding), random (random users, each batch encoded in trimmed groups of
-// similar length, model/length_groups.h: the same results as padded at
-// about the bucketed cost), padded (random users, padded to max_len, as the
-// official code), or auto: random when a method mixes the rows of a batch
-// (TADA; random partners train measurably better, docs/results.md) and for
-// a second stage (--init) without one, which is TADA's control and must see
-// the batches TADA's second stage sees; padded when a method mixes the
-// states at padded positions (--tada-mix-padding-states); bucketed
-// otherwise. Backbones that need the
-// whole window (FMLP-Rec's circular filter) or read a random padding row are
-// always padded.
+// Training batches: random (random users, as the official code composes
+// them, each batch encoded in trimmed groups of similar length,
+// model/length_groups.h: the results of padded at a little over the
+// bucketed cost), bucketed (users of similar length together, each batch cut
+// to its longest window: the fastest, but a batch of short users weighs each
+// of their positions more, and tail items came out lower, docs/results.md),
+// padded (random users, padded to max_len, as the official code), or auto:
+// random, or padded when a method mixes the states at padded positions
+// (--tada-mix-padding-states). Backbones that need the whole window
+// (FMLP-Rec's circular filter) or read a random padding row are always
+// padded.
 enum class Batching { kAuto, kBucketed, kRandom, kPadded };
 
 // The padding row of the ID embedding: zero (default), or random: drawn like
