@@ -29,9 +29,8 @@ std::vector<std::string> parse_method_list(const std::string& list);
 std::string method_names();
 
 // Whether one of the methods mixes rows of a batch with each other (TADA's
-// cross-mix): such methods train better on batches of random users than on
-// length-bucketed ones (docs/results.md), so `--batching auto` takes random
-// batches for them.
+// cross-mix): with --tada-mix-padding-states such a method reads the states
+// at a partner's padded positions, which only padded batches keep.
 bool methods_mix_batch_rows(const MethodOptions& methods);
 
 // Whether one of the methods brings its own item representation (FAERec's
