@@ -133,7 +133,7 @@ std::vector<Option> config_options(TrainConfig& c) {
       between({"head_ratio", "--head-ratio", "share of head items and users", G::kTraining, &c.head_ratio}, 0.01, 0.99),
       {"batching", "--batching",
        "auto (random, or padded where the model or method needs padding), random (random users as the official "
-       "code, encoded in trimmed groups of similar length: the results of padded at a little over the bucketed cost), "
+       "code, encoded in trimmed groups of similar length: the results of padded at about 1.3x the bucketed cost), "
        "bucketed (similar lengths together, trimmed: the fastest; tail items come out lower) or padded (random users, "
        "padded to max_len, as the official code)",
        G::kTraining,

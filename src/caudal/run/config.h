@@ -24,7 +24,7 @@ namespace caudal {
 
 // Training batches: random (random users, as the official code composes
 // them, each batch encoded in trimmed groups of similar length,
-// model/length_groups.h: the results of padded at a little over the
+// model/length_groups.h: the results of padded at about 1.3 times the
 // bucketed cost), bucketed (users of similar length together, each batch cut
 // to its longest window: the fastest, but a batch of short users weighs each
 // of their positions more, and tail items came out lower, docs/results.md),
