@@ -49,6 +49,12 @@ TEST(HashDropout, TrainingDropsAndScalesAndTheGradientIsTheMask) {
   EXPECT_TRUE(at::allclose(y.masked_select(kept), x.detach().masked_select(kept) / 0.7));
   y.sum().backward();
   EXPECT_TRUE(at::allclose(x.grad(), y.detach() / x.detach()));
+  // A transposed view is masked element by element all the same.
+  const auto xt = at::ones({32, 64}).t();
+  const auto yt = dropout->forward(xt);
+  EXPECT_EQ(yt.sizes(), xt.sizes());
+  EXPECT_NEAR(kept_fraction(yt), 0.7, 0.05);
+  EXPECT_TRUE(yt.eq(0).logical_or(yt.sub(1 / 0.7).abs().lt(1e-6)).all().item<bool>());
 }
 
 TEST(HashDropout, TheSeedFixesEveryMaskAndEachCallDrawsANewOne) {

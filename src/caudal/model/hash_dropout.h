@@ -9,10 +9,12 @@
 // a hash"). Here element i of a mask is kept when
 //   h(i) = mix(mix(i + key1) ^ key2) >= p * 2^32,
 // mix being a 32-bit integer hash with full avalanche (Wellons' "lowbias32");
-// the loop is branch-free and the compiler vectorises it (AVX2 where the CPU
-// has it). The two keys of each mask are drawn from LibTorch's default CPU
-// generator, so at::manual_seed fixes every mask, and a mask does not depend
-// on the thread count.
+// the loop is branch-free and, at -O3 (the Release build), vectorised (AVX2
+// where the CPU has it). The two keys of each mask are drawn from LibTorch's
+// default CPU generator, so at::manual_seed fixes every mask, and a mask does
+// not depend on the thread count. Two masks are related only when their
+// second keys coincide (one pair in 2^32) and their first keys differ by
+// less than the masks' length: then one is the other shifted.
 //
 // Elsewhere (a GPU, a type other than float32, over 2^32 elements) it is
 // at::dropout.
@@ -20,6 +22,8 @@
 
 #include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
+
+#include <cstdint>
 
 namespace caudal {
 

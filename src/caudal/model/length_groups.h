@@ -1,4 +1,5 @@
-// Encoding a batch of random users at about the cost of a length-bucketed one.
+// Encoding a batch of random users at close to the cost of a length-bucketed
+// one (plain SASRec on Beauty: 2.4 s per epoch against 1.8 s; padded, 7.5x that).
 //
 // A batch of random users is as wide as its longest window (on Beauty nearly
 // always max_len, while the mean window is about 7 items), so encoding it
