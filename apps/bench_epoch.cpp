@@ -57,7 +57,8 @@ double sgemm_gflops(const c10::Device& device) {
   return 2.0 * n * n * n / best / 1e9;
 }
 
-// The machine line of the results: CPU model (Linux), hardware threads, LibTorch.
+// The machine line of the results: CPU model (Linux), hardware threads,
+// LibTorch, OpenBLAS's kernels (they set the sgemm rate).
 std::string machine_line() {
   std::string cpu = "unknown CPU";
   std::ifstream cpuinfo("/proc/cpuinfo");
@@ -66,23 +67,22 @@ std::string machine_line() {
       cpu = line.substr(line.find(':') + 2);
       break;
     }
-  return fmt::format("{}, {} hardware threads, LibTorch {}", cpu, std::thread::hardware_concurrency(), TORCH_VERSION);
+  const auto blas = blas_description();
+  return fmt::format("{}, {} hardware threads, LibTorch {}{}", cpu, std::thread::hardware_concurrency(), TORCH_VERSION,
+                     blas.empty() ? "" : ", " + blas);
 }
 
 // The [rows, width] blocks the encoder computes for a batch: the batch
-// itself, or with random batching its length groups, formed as
-// encode_positions_in_length_groups forms them.
+// itself, or with random batching its length groups.
 std::vector<std::pair<double, double>> encoded_blocks(const TrainBatch& batch, bool in_length_groups) {
-  const int64_t rows = batch.inputs.size(0);
-  if (!in_length_groups) return {{static_cast<double>(rows), static_cast<double>(batch.inputs.size(1))}};
-  const auto counts = batch.inputs.gt(0).sum(1).contiguous();
-  std::vector<int64_t> lengths(counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + rows);
-  std::sort(lengths.begin(), lengths.end());
+  if (!in_length_groups)
+    return {{static_cast<double>(batch.inputs.size(0)), static_cast<double>(batch.inputs.size(1))}};
+  const auto groups = group_by_length(batch.inputs);
   std::vector<std::pair<double, double>> blocks;
   int64_t begin = 0;
-  for (const int64_t end : length_group_ends(lengths, kGroupOverhead)) {
-    blocks.emplace_back(static_cast<double>(end - begin), static_cast<double>(std::max<int64_t>(lengths[end - 1], 1)));
-    begin = end;
+  for (size_t g = 0; g < groups.ends.size(); ++g) {
+    blocks.emplace_back(static_cast<double>(groups.ends[g] - begin), static_cast<double>(groups.widths[g]));
+    begin = groups.ends[g];
   }
   return blocks;
 }

@@ -16,4 +16,11 @@ void set_compute_threads(int threads) {
   if (auto set = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(threads);
 }
 
+std::string blas_description() {
+  using CoreName = char* (*)();
+  const auto name = reinterpret_cast<CoreName>(::dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  const char* core = name ? name() : nullptr;
+  return core ? std::string("OpenBLAS ") + core : "";
+}
+
 }  // namespace caudal

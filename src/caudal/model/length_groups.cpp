@@ -35,6 +35,23 @@ std::vector<int64_t> length_group_ends(const std::vector<int64_t>& sorted_length
   return ends;
 }
 
+LengthGroups group_by_length(const at::Tensor& ids, int64_t overhead) {
+  const auto cpu_ids = ids.to(at::kCPU).contiguous();
+  const int64_t rows = cpu_ids.size(0), width = cpu_ids.size(1);
+  const auto* id = cpu_ids.data_ptr<int64_t>();
+  std::vector<int64_t> length(rows, 0);
+  for (int64_t i = 0; i < rows * width; ++i) length[i / width] += id[i] != 0;
+  LengthGroups groups;
+  groups.order.resize(rows);
+  std::iota(groups.order.begin(), groups.order.end(), 0);
+  std::stable_sort(groups.order.begin(), groups.order.end(), [&](int64_t a, int64_t b) { return length[a] < length[b]; });
+  std::vector<int64_t> sorted_lengths(rows);
+  for (int64_t r = 0; r < rows; ++r) sorted_lengths[r] = length[groups.order[r]];
+  groups.ends = length_group_ends(sorted_lengths, overhead);
+  for (const int64_t end : groups.ends) groups.widths.push_back(std::max<int64_t>(sorted_lengths[end - 1], 1));
+  return groups;
+}
+
 at::Tensor encode_positions_in_length_groups(SequentialRecommender& model, const at::Tensor& ids,
                                              const std::vector<int64_t>& positions, int64_t overhead) {
   const int64_t rows = ids.size(0), width = ids.size(1);
@@ -44,13 +61,8 @@ at::Tensor encode_positions_in_length_groups(SequentialRecommender& model, const
   }
   const auto cpu_ids = ids.to(at::kCPU).contiguous();
   const auto* id = cpu_ids.data_ptr<int64_t>();
-  std::vector<int64_t> length(rows, 0);
-  for (int64_t i = 0; i < rows * width; ++i) length[i / width] += id[i] != 0;
-  std::vector<int64_t> order(rows);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return length[a] < length[b]; });
-  std::vector<int64_t> sorted_lengths(rows);
-  for (int64_t r = 0; r < rows; ++r) sorted_lengths[r] = length[order[r]];
+  const auto grouped = group_by_length(cpu_ids, overhead);
+  const auto& order = grouped.order;
 
   // Each group's states, flattened and concatenated; where (in that
   // concatenation) row r starts and how wide its group is.
@@ -58,8 +70,8 @@ at::Tensor encode_positions_in_length_groups(SequentialRecommender& model, const
   std::vector<at::Tensor> groups;
   std::vector<int64_t> row_start(rows), row_width(rows);
   int64_t begin = 0, offset = 0;
-  for (const int64_t end : length_group_ends(sorted_lengths, overhead)) {
-    const int64_t group_width = std::max<int64_t>(sorted_lengths[end - 1], 1);
+  for (size_t g = 0; g < grouped.ends.size(); ++g) {
+    const int64_t end = grouped.ends[g], group_width = grouped.widths[g];
     groups.push_back(ids.index_select(0, order_tensor.narrow(0, begin, end - begin)).narrow(1, width - group_width, group_width));
     for (int64_t s = begin; s < end; ++s) {
       row_start[order[s]] = offset + (s - begin) * group_width;

@@ -36,6 +36,18 @@ std::vector<int64_t> length_group_ends(const std::vector<int64_t>& sorted_length
 // differences between 24, 64 and 160 are within this machine's noise).
 constexpr int64_t kGroupOverhead = 64;
 
+// The groups of a batch: its rows sorted by length (number of non-zero ids,
+// stably) and cut by length_group_ends.
+struct LengthGroups {
+  std::vector<int64_t> order;   // row indices, shortest first
+  std::vector<int64_t> ends;    // each group's exclusive end in `order`
+  std::vector<int64_t> widths;  // each group's width: its longest row, at least 1
+};
+
+// ids [N, W] int64 (any device), left-padded with 0: the groups that
+// encode_positions_in_length_groups encodes (so benchmarks count its work).
+LengthGroups group_by_length(const at::Tensor& ids, int64_t overhead = kGroupOverhead);
+
 // ids [N, W] int64, left-padded with 0; positions: flat indices r * W + c
 // into ids -> [P, d]: model.encode(ids) at those positions, computed group by
 // group (length_group_ends with `overhead`), 0 at a padded position. Only the
