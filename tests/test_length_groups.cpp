@@ -37,6 +37,23 @@ at::Tensor scrambled_rows() {
   return ids;
 }
 
+// The groups of a batch, as the encoder forms them and bench-epoch counts
+// them: rows ordered by length (ties in row order), cut by length_group_ends,
+// each as wide as its longest row; an empty row still gets width 1.
+TEST(LengthGroups, GroupByLengthOrdersRowsAndNamesEachGroupsWidth) {
+  auto ids = at::zeros({5, 6}, at::kLong);
+  const std::vector<int64_t> lengths = {5, 0, 2, 5, 1};
+  for (int64_t r = 0; r < 5; ++r)
+    for (int64_t k = 0; k < lengths[r]; ++k) ids[r][6 - lengths[r] + k] = 7 + k;
+  const auto one_per_length = group_by_length(ids, 0);
+  EXPECT_EQ(one_per_length.order, (std::vector<int64_t>{1, 4, 2, 0, 3}));
+  EXPECT_EQ(one_per_length.ends, (std::vector<int64_t>{1, 2, 3, 5}));
+  EXPECT_EQ(one_per_length.widths, (std::vector<int64_t>{1, 1, 2, 5}));
+  const auto one_group = group_by_length(ids, 1000000);
+  EXPECT_EQ(one_group.ends, (std::vector<int64_t>{5}));
+  EXPECT_EQ(one_group.widths, (std::vector<int64_t>{5}));
+}
+
 class LengthGroupsOfBackbone : public ::testing::TestWithParam<std::string> {};
 
 // States at real positions and the gradients of a loss on them equal the
