@@ -49,12 +49,15 @@ TEST(HashDropout, TrainingDropsAndScalesAndTheGradientIsTheMask) {
   EXPECT_TRUE(at::allclose(y.masked_select(kept), x.detach().masked_select(kept) / 0.7));
   y.sum().backward();
   EXPECT_TRUE(at::allclose(x.grad(), y.detach() / x.detach()));
-  // A transposed view is masked element by element all the same.
-  const auto xt = at::ones({32, 64}).t();
+  // A transposed view is masked element by element all the same: each kept
+  // element is its own input scaled (distinct inputs, so reading the view's
+  // memory in storage order would show).
+  const auto xt = (at::arange(2048, at::kFloat).reshape({32, 64}) + 1).t();
   const auto yt = dropout->forward(xt);
   EXPECT_EQ(yt.sizes(), xt.sizes());
   EXPECT_NEAR(kept_fraction(yt), 0.7, 0.05);
-  EXPECT_TRUE(yt.eq(0).logical_or(yt.sub(1 / 0.7).abs().lt(1e-6)).all().item<bool>());
+  const auto kept_t = yt.ne(0);
+  EXPECT_TRUE(at::allclose(yt.masked_select(kept_t), xt.masked_select(kept_t) / 0.7));
 }
 
 TEST(HashDropout, TheSeedFixesEveryMaskAndEachCallDrawsANewOne) {
