@@ -164,8 +164,11 @@ fi
 
 # Batching for plain SASRec (docs/results.md, "Batching for plain SASRec" and
 # "Three seeds under the random default"): stage 1 with random (the default)
-# and bucketed batches, Beauty and Toys at seeds 2024, 1, 2 (bucketed at 2024
-# is the sasrec step's run; Beauty bucketed only at 2024 and 1), Sports random.
+# and bucketed batches, Beauty and Toys at seeds 2024, 1, 2, Sports random at
+# the three seeds. Bucketed at 2024 is the sasrec step's runs/beauty-s1 and
+# runs/toys-s1 (run that step too); Beauty bucketed only at 2024 and 1. The
+# seventeenth session's Beauty runs came from the binary before the hash
+# dropout, so today's binary gives other digits there.
 if want batching; then
   for d in Beauty Toys_and_Games Sports_and_Outdoors; do
     n=$(name $d)
