@@ -65,6 +65,13 @@ for d in Beauty Toys_and_Games; do
       --hidden 128 --dropout 0.4 --attn-dropout 0.4 --epochs 300 --warmup 60 --loss ce "${bucketed[@]}"
     $caudal train --data "$data/$d.txt" --out "runs/$n-sasrec-ce" --hidden 128 --dropout 0.4 --attn-dropout 0.4 \
       --epochs 300 --warmup 60 --loss ce "${bucketed[@]}"
+    # FAERec under today's defaults (random batches, the alignment on distinct items), two seeds.
+    if [ "$d" = Beauty ]; then
+      for seed in 2024 1; do
+        $caudal train --data "$data/$d.txt" --out "runs/$n-faerec-s$seed" --method faerec --semantic "runs/vec/$n.npy" \
+          --hidden 128 --dropout 0.4 --attn-dropout 0.4 --epochs 300 --warmup 60 --seed $seed
+      done
+    fi
   fi
   # FAERec + TADA: TADA's second stage on the FAERec model.
   if want combined; then

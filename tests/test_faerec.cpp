@@ -233,30 +233,34 @@ TEST(FaerecLosses, ItemAlignmentMatchesHandComputation) {
   // Row 0: logits (1, s), answer 0. Row 1: logits (0, s), answer 1.
   const double row0 = -std::log(std::exp(1.0) / (std::exp(1.0) + std::exp(s)));
   const double row1 = -std::log(std::exp(s) / (std::exp(0.0) + std::exp(s)));
-  auto loss = item_alignment_loss(u, v, at::tensor({3, 4}, at::kLong), 1.0);
+  const auto once = at::ones({2}, at::kLong);  // each item held by one token
+  auto loss = item_alignment_loss(u, v, once, 1.0);
   EXPECT_NEAR(loss.item<double>(), (row0 + row1) / 2, 1e-6);
   // tau scales the logits.
   const double t = 0.5;
   const double r0 = -std::log(std::exp(1 / t) / (std::exp(1 / t) + std::exp(s / t)));
   const double r1 = -std::log(std::exp(s / t) / (1 + std::exp(s / t)));
-  EXPECT_NEAR(item_alignment_loss(u, v, at::tensor({3, 4}, at::kLong), t).item<double>(), (r0 + r1) / 2, 1e-5);
+  EXPECT_NEAR(item_alignment_loss(u, v, once, t).item<double>(), (r0 + r1) / 2, 1e-5);
 }
 
 TEST(FaerecLosses, DuplicateOccurrencesAreNotNegatives) {
-  // Tokens of items 5, 5, 7: row 0 must not count column 1 (the other 5), nor row 1 column 0.
-  auto u = at::tensor({1.f, 0.f, 0.6f, 0.8f, 0.f, 1.f}).view({3, 2});
-  auto v = at::tensor({1.f, 0.f, 0.8f, 0.6f, 0.f, 1.f}).view({3, 2});
-  auto logits = at::matmul(u, v.t()).to(at::kDouble);  // rows already unit length
-  auto ce = [&](int row, std::vector<int> columns) {
-    double denominator = 0;
-    for (int c : columns) denominator += std::exp(logits[row][c].item<double>());
-    return -(logits[row][row].item<double>() - std::log(denominator));
-  };
-  const double expected = (ce(0, {0, 2}) + ce(1, {1, 2}) + ce(2, {0, 1, 2})) / 3;
-  EXPECT_NEAR(item_alignment_loss(u, v, at::tensor({5, 5, 7}, at::kLong), 1.0).item<double>(), expected, 1e-5);
-  // Without the duplicate, every column counts.
-  const double distinct = (ce(0, {0, 1, 2}) + ce(1, {0, 1, 2}) + ce(2, {0, 1, 2})) / 3;
-  EXPECT_NEAR(item_alignment_loss(u, v, at::tensor({5, 6, 7}, at::kLong), 1.0).item<double>(), distinct, 1e-5);
+  // Tokens of items 5, 5, 7, given as the distinct items 5 (two tokens) and 7.
+  // A token of 5 must not count the other 5 as a negative; the token of 7
+  // counts both.
+  auto u = at::tensor({0.6f, 0.8f, 0.f, 1.f}).view({2, 2});
+  auto v = at::tensor({0.8f, 0.6f, 0.f, 1.f}).view({2, 2});
+  auto s = at::matmul(u, v.t()).to(at::kDouble);  // rows already unit length
+  auto at = [&](int a, int b) { return s[a][b].item<double>(); };
+  const double five = -(at(0, 0) - std::log(std::exp(at(0, 0)) + std::exp(at(0, 1))));
+  const double seven = -(at(1, 1) - std::log(2 * std::exp(at(1, 0)) + std::exp(at(1, 1))));
+  EXPECT_NEAR(item_alignment_loss(u, v, at::tensor({2, 1}, at::kLong), 1.0).item<double>(), (2 * five + seven) / 3, 1e-6);
+}
+
+TEST(FaerecLosses, DistinctTokensCountEachItem) {
+  const auto distinct = distinct_tokens(at::tensor({7, 5, 9, 5, 5, 7}, at::kLong));
+  EXPECT_TRUE(at::equal(distinct.items, at::tensor({5, 7, 9}, at::kLong)));
+  EXPECT_TRUE(at::equal(distinct.counts, at::tensor({3, 2, 1}, at::kLong)));
+  EXPECT_TRUE(at::equal(distinct.row_of_token, at::tensor({1, 0, 2, 0, 0, 1}, at::kLong)));
 }
 
 // The loss by its definition, through autograd: the reference for the
@@ -270,14 +274,19 @@ at::Tensor item_alignment_by_definition(const at::Tensor& u, const at::Tensor& v
   return at::cross_entropy_loss(logits, at::arange(n, at::kLong));
 }
 
-TEST(FaerecLosses, HandWrittenAlignmentEqualsTheDefinitionWithGradients) {
-  // 700 tokens over 150 items: many duplicates.
+TEST(FaerecLosses, DistinctItemAlignmentEqualsTheDefinitionOnTokensWithGradients) {
+  // 700 tokens over 150 items: many duplicates. The definition runs on every
+  // token (each with its item's u and v), the hand-written loss once per item.
   auto generator = at::detail::createCPUGenerator(3);
-  auto u0 = at::randn({700, 8}, generator), v0 = at::randn({700, 8}, generator);
   auto items = at::randint(1, 151, {700}, generator, at::kLong);
+  const auto distinct = distinct_tokens(items);
+  const int64_t m = distinct.items.size(0);
+  auto u0 = at::randn({m, 8}, generator), v0 = at::randn({m, 8}, generator);
   auto run = [&](bool hand_written) {
     auto u = u0.clone().requires_grad_(), v = v0.clone().requires_grad_();
-    auto loss = hand_written ? item_alignment_loss(u, v, items, 0.05) : item_alignment_by_definition(u, v, items, 0.05);
+    auto loss = hand_written ? item_alignment_loss(u, v, distinct.counts, 0.05)
+                             : item_alignment_by_definition(u.index_select(0, distinct.row_of_token),
+                                                            v.index_select(0, distinct.row_of_token), items, 0.05);
     (loss * 3.0).backward();  // a non-unit upstream gradient
     return std::make_tuple(loss.item<double>(), u.grad(), v.grad());
   };
@@ -290,14 +299,25 @@ TEST(FaerecLosses, HandWrittenAlignmentEqualsTheDefinitionWithGradients) {
 
 TEST(FaerecLosses, ChunkedAlignmentEqualsTheWholeWhenOneChunkFits) {
   auto u = at::randn({10, 4}), v = at::randn({10, 4});
-  auto items = at::arange(1, 11, at::kLong);
+  const auto counts = at::tensor({1, 2, 1, 1, 3, 1, 1, 2, 1, 1}, at::kLong);  // 14 tokens
   std::mt19937_64 rng(1);
-  EXPECT_NEAR(chunked_item_alignment_loss(u, v, items, 0.1, 10, rng).item<double>(),
-              item_alignment_loss(u, v, items, 0.1).item<double>(), 1e-6);
-  // Chunks of 5: the size-weighted mean of two independent problems.
-  auto chunked = chunked_item_alignment_loss(u, v, items, 0.1, 5, rng).item<double>();
-  EXPECT_TRUE(std::isfinite(chunked));
-  EXPECT_LT(chunked, item_alignment_loss(u, v, items, 0.1).item<double>() + 1.0);
+  EXPECT_NEAR(chunked_item_alignment_loss(u, v, counts, 0.1, 14, rng).item<double>(),
+              item_alignment_loss(u, v, counts, 0.1).item<double>(), 1e-6);
+}
+
+TEST(FaerecLosses, ChunksHoldAboutChunkTokensOfWholeItems) {
+  // Mutually orthogonal item rows, so that a token's term depends only on how
+  // many tokens of other items share its chunk (logit 0 each) beside its own
+  // column (logit 1 / tau). Four items of two tokens, chunks of four tokens:
+  // every shuffle makes two chunks of two whole items.
+  const double tau = 0.5;
+  auto u = at::eye(4), v = at::eye(4);
+  const auto counts = at::tensor({2, 2, 2, 2}, at::kLong);
+  const double expected = std::log(std::exp(1 / tau) + 2) - 1 / tau;
+  for (uint64_t seed = 0; seed < 8; ++seed) {
+    std::mt19937_64 rng(seed);
+    EXPECT_NEAR(chunked_item_alignment_loss(u, v, counts, tau, 4, rng).item<double>(), expected, 1e-6) << seed;
+  }
 }
 
 TEST(FaerecLosses, BarlowTwinsMatchesHandComputation) {

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <numeric>
 
 #include "caudal/core/error.h"
@@ -20,91 +19,123 @@ std::pair<double, double> curriculum_weights(int64_t epoch, const FaerecOptions&
 
 namespace {
 
-// Flat indices i * n + j of the pairs i != j whose tokens hold the same item:
-// the entries of the n x n logits that must not count as negatives. A batch
-// repeats few items, so this list is short; a dense n x n mask built by
-// comparing every pair cost two of the loss's passes over n x n numbers.
-// Found on the host (one copy of n ids) because grouping equal ids has no
-// single tensor operation.
-at::Tensor duplicate_pairs(const at::Tensor& items) {
-  const auto host = items.to(at::kCPU, at::kLong).contiguous();
-  const int64_t n = host.size(0);
-  const int64_t* id = host.data_ptr<int64_t>();
-  std::vector<int64_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return id[a] < id[b]; });
-  std::vector<int64_t> pairs;
-  for (int64_t begin = 0, end = 0; begin < n; begin = end) {
-    for (end = begin + 1; end < n && id[order[end]] == id[order[begin]]; ++end) {
-    }
-    for (int64_t a = begin; a < end; ++a)
-      for (int64_t b = begin; b < end; ++b)
-        if (a != b) pairs.push_back(order[a] * n + order[b]);
-  }
-  return at::tensor(pairs, at::kLong).to(items.device());
-}
-
-// Item-level InfoNCE: logits_ij = u_i . v_j (u already scaled by 1/tau),
-// duplicate pairs left out (-inf); loss = mean_i -log softmax(logits_i)_i.
-// Written by hand because autograd through the plain formulation (the
-// logits, a duplicate mask, log-probabilities, the gradient of each) makes
-// about 15 passes over n x n numbers; here a fused log-softmax gives the
-// loss and becomes the softmax P in place, and since
-// d loss / d logits = (P - I) / n, backward is two matrix products:
-// grad u = (P v - v) / n, grad v = (P^T u - u) / n.
-class ItemInfoNce : public torch::autograd::Function<ItemInfoNce> {
+// Item-level InfoNCE over distinct items, each standing for its
+// occurrences: u (already scaled by 1/tau) and v one row per item, c its
+// occurrences, w = c / (occurrences of the whole loss). With logits
+// L_ab = u_a . v_b + log c_b (b != a) and L_aa = u_a . v_a, each column is
+// summed once per occurrence except the row's own item, counted once (its
+// other occurrences are not negatives); the value is sum_a w_a (lse_a - L_aa).
+// Written by hand because autograd through the plain formulation makes many
+// passes over m x m numbers. The loss is a scalar, so both gradients are
+// known in forward: d loss / d L_ab = w_a (P_ab - [a = b]) = G_ab (P the
+// row softmax), grad u = G v, grad v = G^T u. Rows go in blocks whose logits
+// stay in cache while they become that block's G and its share of both
+// gradients; no m x m matrix is kept, and backward only scales.
+class CountedInfoNce : public torch::autograd::Function<CountedInfoNce> {
  public:
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& u, const at::Tensor& v,
-                            const at::Tensor& duplicates) {
-    auto logits = at::mm(u, v.t());
-    logits.view(-1).index_fill_(0, duplicates, -std::numeric_limits<double>::infinity());
-    auto log_softmax = at::log_softmax(logits, 1);
-    logits.reset();
-    auto loss = -log_softmax.diagonal().mean();
-    ctx->save_for_backward({u, v});
-    ctx->saved_data["softmax"] = log_softmax.exp_();  // left-out columns: exp(-inf) = 0
-    return loss;
+                            const at::Tensor& log_counts, const at::Tensor& weights) {
+    constexpr int64_t kBlockRows = 128;  // 128 x 1024 floats: half a megabyte
+    const int64_t m = u.size(0);
+    auto lse = at::empty({m}, u.options()), own = at::empty({m}, u.options());
+    auto grad_u = at::empty_like(u), grad_v = at::zeros_like(v);
+    auto buffer = at::empty({std::min(kBlockRows, m), m}, u.options());
+    const auto vt = v.t();
+    for (int64_t begin = 0; begin < m; begin += kBlockRows) {
+      const int64_t rows = std::min(kBlockRows, m - begin);
+      const auto block_u = u.narrow(0, begin, rows), block_w = weights.narrow(0, begin, rows).unsqueeze(1);
+      auto logits = buffer.narrow(0, 0, rows);
+      at::mm_out(logits, block_u, vt);  // logits: a view of the buffer, written in place
+      auto diagonal = logits.narrow(1, begin, rows).diagonal();  // L_aa of the block's rows
+      auto block_own = own.narrow(0, begin, rows);
+      block_own.copy_(diagonal);
+      logits.add_(log_counts.unsqueeze(0));
+      diagonal.copy_(block_own);
+      const auto max = logits.amax(1, /*keepdim=*/true);
+      logits.sub_(max).exp_();
+      const auto sum = logits.sum(1, /*keepdim=*/true);
+      lse.narrow(0, begin, rows).copy_((sum.log() + max).squeeze(1));
+      logits.mul_(block_w / sum);  // G = w P ...
+      diagonal.sub_(block_w.squeeze(1));  // ... - w I
+      auto block_grad_u = grad_u.narrow(0, begin, rows);
+      at::mm_out(block_grad_u, logits, v);
+      grad_v.addmm_(logits.t(), block_u);
+    }
+    ctx->saved_data["grad_u"] = grad_u;
+    ctx->saved_data["grad_v"] = grad_v;
+    return ((lse - own) * weights).sum();
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grad_outputs) {
-    const auto saved = ctx->get_saved_variables();
-    const auto &u = saved[0], &v = saved[1];
-    const auto softmax = ctx->saved_data["softmax"].toTensor();
-    const auto scale = grad_outputs[0] / static_cast<double>(u.size(0));
-    return {(at::mm(softmax, v) - v) * scale, (at::mm(softmax.t(), u) - u) * scale, at::Tensor()};
+    const auto& scale = grad_outputs[0];
+    return {ctx->saved_data["grad_u"].toTensor() * scale, ctx->saved_data["grad_v"].toTensor() * scale, at::Tensor(),
+            at::Tensor()};
   }
 };
 
-}  // namespace
-
-at::Tensor item_alignment_loss(const at::Tensor& u, const at::Tensor& v, const at::Tensor& items, double tau) {
+// u / tau and v, normalised.
+std::pair<at::Tensor, at::Tensor> alignment_operands(const at::Tensor& u, const at::Tensor& v, double tau) {
   auto normalise = [](const at::Tensor& x) { return x / x.norm(2, -1, true).clamp_min(1e-12); };
-  return ItemInfoNce::apply(normalise(u) / tau, normalise(v), duplicate_pairs(items));
+  return {normalise(u) / tau, normalise(v)};
 }
 
-at::Tensor chunked_item_alignment_loss(const at::Tensor& u, const at::Tensor& v, const at::Tensor& items, double tau,
+}  // namespace
+
+DistinctTokens distinct_tokens(const at::Tensor& tokens) {
+  const auto [items, row_of_token, counts] = at::_unique2(tokens, /*sorted=*/true, /*return_inverse=*/true,
+                                                          /*return_counts=*/true);
+  return {items, counts, row_of_token};
+}
+
+at::Tensor item_alignment_loss(const at::Tensor& u, const at::Tensor& v, const at::Tensor& counts, double tau) {
+  const auto [scaled_u, unit_v] = alignment_operands(u, v, tau);
+  const auto weights = counts.to(u.scalar_type());
+  return CountedInfoNce::apply(scaled_u, unit_v, weights.log(), weights / weights.sum());
+}
+
+at::Tensor chunked_item_alignment_loss(const at::Tensor& u, const at::Tensor& v, const at::Tensor& counts, double tau,
                                        int64_t chunk, std::mt19937_64& rng) {
-  const int64_t n = u.size(0);
-  const int64_t chunks = (n + chunk - 1) / chunk;
-  if (chunks <= 1) return item_alignment_loss(u, v, items, tau);
-  std::vector<int64_t> order(n);
+  const auto host_counts = counts.to(at::kCPU, at::kLong).contiguous();
+  const int64_t m = host_counts.size(0);
+  const int64_t* count = host_counts.data_ptr<int64_t>();
+  const int64_t occurrences = std::accumulate(count, count + m, int64_t{0});
+  const int64_t chunks = (occurrences + chunk - 1) / chunk;
+  if (chunks <= 1) return item_alignment_loss(u, v, counts, tau);
+  // Items in random order, cut where the running count of occurrences
+  // passes each chunk's share: all occurrences of an item in one chunk.
+  std::vector<int64_t> order(m);
   std::iota(order.begin(), order.end(), 0);
   std::shuffle(order.begin(), order.end(), rng);
-  auto permutation = at::tensor(order, at::kLong).to(u.device());
-  auto total = at::zeros({}, u.options());
-  for (int64_t c = 0; c < chunks; ++c) {
-    const int64_t begin = c * n / chunks, end = (c + 1) * n / chunks;
-    auto index = permutation.narrow(0, begin, end - begin);
-    total = total + static_cast<double>(end - begin) *
-                        item_alignment_loss(u.index_select(0, index), v.index_select(0, index), items.index_select(0, index), tau);
+  std::vector<int64_t> ends;
+  int64_t seen = 0;
+  for (int64_t i = 0; i < m; ++i) {
+    seen += count[order[i]];
+    if (seen * chunks >= (static_cast<int64_t>(ends.size()) + 1) * occurrences) ends.push_back(i + 1);
   }
-  return total / static_cast<double>(n);
+  const auto permutation = at::tensor(order, at::kLong).to(u.device());
+  auto [scaled_u, unit_v] = alignment_operands(u.index_select(0, permutation), v.index_select(0, permutation), tau);
+  const auto weights = counts.index_select(0, permutation).to(u.scalar_type());
+  const auto log_counts = weights.log(), shares = weights / static_cast<double>(occurrences);
+  auto total = at::zeros({}, u.options());
+  int64_t begin = 0;
+  for (const int64_t end : ends) {
+    const int64_t size = end - begin;
+    total = total + CountedInfoNce::apply(scaled_u.narrow(0, begin, size), unit_v.narrow(0, begin, size),
+                                          log_counts.narrow(0, begin, size), shares.narrow(0, begin, size));
+    begin = end;
+  }
+  return total;
 }
 
 at::Tensor barlow_twins_loss(const at::Tensor& u, const at::Tensor& v, double gamma) {
   const int64_t n = u.size(0);
-  auto standardise = [](const at::Tensor& x) { return (x - x.mean(0, true)) / (x.std(0, /*unbiased=*/true, true) + 1e-5); };
+  // The unbiased std from the centred columns: LibTorch's std over dim 0
+  // (Welford, column by column) cost more than the rest of this loss.
+  auto standardise = [n](const at::Tensor& x) {
+    const auto centred = x - x.mean(0, true);
+    return centred / (centred.pow(2).sum(0, true).div(static_cast<double>(n - 1)).sqrt() + 1e-5);
+  };
   auto c = at::matmul(standardise(u).t(), standardise(v)) / static_cast<double>(n);
   auto diagonal = c.diagonal();
   auto on = (1 - diagonal).pow(2).sum();
@@ -127,9 +158,14 @@ NamedLosses Faerec::losses(TrainingStep& step) {
   auto tokens = at::cat({step.inputs.flatten(), step.negatives.flatten()});
   // Items only: not padding, nor a masked-item model's mask token (id num_items + 1).
   tokens = tokens.masked_select(tokens.gt(0) & tokens.lt(popularity_.size(0)));
-  auto u = items_->id_vectors(tokens);
-  auto v = items_->semantic_vectors(tokens);
-  auto item = chunked_item_alignment_loss(u, v, tokens, options_.tau, options_.align_chunk, step.rng);
+  // Both losses are over the tokens, but a token's u and v depend on its item
+  // alone (one adapter dropout draw per item of the step), so they are
+  // computed once per distinct item: the InfoNCE's matrices shrink with the
+  // square of the duplicates' share.
+  const auto distinct = distinct_tokens(tokens);
+  auto u = items_->id_vectors(distinct.items);
+  auto v = items_->semantic_vectors(distinct.items);
+  auto item = chunked_item_alignment_loss(u, v, distinct.counts, options_.tau, options_.align_chunk, step.rng);
 
   auto feature = at::zeros({}, u.options());
   if (tokens.size(0) > 1) {
@@ -137,8 +173,8 @@ NamedLosses Faerec::losses(TrainingStep& step) {
     auto popularity = popularity_.index_select(0, tokens);
     auto popular = popularity.ge(popularity.median());
     for (const auto& group : {popular, popular.logical_not()}) {
-      auto index = group.nonzero().squeeze(1);
-      if (index.size(0) > 1) feature = feature + barlow_twins_loss(u.index_select(0, index), v.index_select(0, index), options_.gamma);
+      auto rows = distinct.row_of_token.masked_select(group);
+      if (rows.size(0) > 1) feature = feature + barlow_twins_loss(u.index_select(0, rows), v.index_select(0, rows), options_.gamma);
     }
   }
   return {{"faerec_item", options_.align_weight * weights_.first * item},

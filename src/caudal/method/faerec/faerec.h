@@ -3,7 +3,9 @@
 // on the batch's item tokens (every real input item and every sampled
 // negative), with u = e_id and v = adapter(e_sem):
 //   item level:    InfoNCE of normalised u against v (temperature tau),
-//                  other occurrences of the same item masked out;
+//                  other occurrences of the same item masked out; computed
+//                  once per distinct item (item_alignment_loss), the
+//                  adapter's dropout drawn once per item of the step;
 //   feature level: Barlow Twins cross-correlation of standardised u and v,
 //                  separately for tokens at or above the batch-median
 //                  training popularity and below it;
@@ -32,8 +34,8 @@ struct FaerecOptions {
   // Item-level alignment compares every token with every other: quadratic in
   // the batch's tokens (2 * batch * max_len = 25,600 in a length-bucketed
   // batch of long sequences, about 3,000 in an unbucketed Beauty batch). The
-  // tokens are split at random into balanced chunks of at most this many,
-  // each its own InfoNCE problem. 1024 costs a third of 3072 (what the
+  // items are split at random into chunks of about this many tokens (an
+  // item's tokens stay together), each its own InfoNCE problem. 1024 costs a third of 3072 (what the
   // official code's unbucketed batches compare) and gave the same Beauty test
   // metrics within two seeds (docs/results.md, "FAERec's alignment").
   int64_t align_chunk = 1024;
@@ -42,14 +44,29 @@ struct FaerecOptions {
 // Weights (item level, feature level) of epoch e (0-based).
 std::pair<double, double> curriculum_weights(int64_t epoch, const FaerecOptions& options);
 
-// item_alignment_loss over random balanced chunks of at most `chunk` rows,
-// weighted by chunk size (= the mean over all tokens when one chunk suffices).
-at::Tensor chunked_item_alignment_loss(const at::Tensor& u, const at::Tensor& v, const at::Tensor& items, double tau,
-                                       int64_t chunk, std::mt19937_64& rng);
+// A batch's item tokens as distinct items: items [m] (ascending), counts [m]
+// (how many tokens hold each), row_of_token [N] (each token's item's row).
+struct DistinctTokens {
+  at::Tensor items, counts, row_of_token;
+};
+DistinctTokens distinct_tokens(const at::Tensor& tokens);
 
-// u, v: [N, d]; items: [N] ids. Mean cross-entropy of each u_i against all v
-// with v_i as the answer; v_j of the same item as i (j != i) left out.
-at::Tensor item_alignment_loss(const at::Tensor& u, const at::Tensor& v, const at::Tensor& items, double tau);
+// The item-level InfoNCE of a batch's tokens, computed on its distinct items.
+// u, v: [m, d], one row per item; counts: [m] its tokens. Equal to the
+// per-token definition (docs/faerec.md: each token's normalised u against
+// every token's normalised v over tau, its own v the answer, the other tokens
+// of its item left out, mean over tokens) when every token of an item has
+// that item's u and v:
+//   loss = sum_a c_a (log(e^{s_aa} + sum_{b != a} c_b e^{s_ab}) - s_aa) / sum_a c_a.
+// Costs m^2 d instead of N^2 d.
+at::Tensor item_alignment_loss(const at::Tensor& u, const at::Tensor& v, const at::Tensor& counts, double tau);
+
+// item_alignment_loss over random chunks of the items: ceil(N / chunk)
+// chunks (N = sum of counts) of about N / chunks tokens each, every item's
+// tokens in one chunk, each chunk its own problem, weighted by its tokens
+// (= the whole problem when one chunk suffices).
+at::Tensor chunked_item_alignment_loss(const at::Tensor& u, const at::Tensor& v, const at::Tensor& counts, double tau,
+                                       int64_t chunk, std::mt19937_64& rng);
 
 // sum_i (1 - C_ii)^2 + gamma sum_{i != j} C_ij^2, C = U^T V / N of the
 // standardised (mean 0, unbiased std 1, eps 1e-5) columns.
