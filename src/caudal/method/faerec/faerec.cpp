@@ -159,9 +159,9 @@ NamedLosses Faerec::losses(TrainingStep& step) {
   // Items only: not padding, nor a masked-item model's mask token (id num_items + 1).
   tokens = tokens.masked_select(tokens.gt(0) & tokens.lt(popularity_.size(0)));
   // Both losses are over the tokens, but a token's u and v depend on its item
-  // alone (one adapter dropout draw per item of the step), so they are
-  // computed once per distinct item: the InfoNCE's matrices shrink with the
-  // square of the duplicates' share.
+  // alone (the alignment draws the adapter's dropout once per item), so they
+  // are computed once per distinct item: the InfoNCE's matrices are then
+  // items x items instead of tokens x tokens.
   const auto distinct = distinct_tokens(tokens);
   auto u = items_->id_vectors(distinct.items);
   auto v = items_->semantic_vectors(distinct.items);
