@@ -4,7 +4,8 @@
 //   BM_FullRankingEval    validation over every user and every item
 //   BM_ItemAlignment/N    FAERec's item-level InfoNCE, forward and backward, on the
 //                         items of N tokens drawn uniformly from Beauty's catalogue
-//                         (about 0.96 N distinct), hidden 64 (N = --align-chunk sizes)
+//                         (about 980 distinct of 1,024, 2,710 of 3,072), hidden 64 (N =
+//                         --align-chunk sizes)
 // Environment: CAUDAL_BENCH_DATA (default: bundled Beauty), CAUDAL_BENCH_THREADS (default 1).
 // Compare with bench/reference/torch_sasrec_epoch.py (scripts/bench.sh runs both).
 #include <benchmark/benchmark.h>

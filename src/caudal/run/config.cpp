@@ -185,7 +185,7 @@ std::vector<Option> config_options(TrainConfig& c) {
       between({"w_min", "--w-min", "FAERec: curriculum minimum item-level weight", G::kMethods, &faerec.w_min}, 0.0, 1.0),
       between({"w_max", "--w-max", "FAERec: curriculum maximum item-level weight", G::kMethods, &faerec.w_max}, 0.0, 1.0),
       positive({"period", "--period", "FAERec: curriculum period in epochs", G::kMethods, &faerec.period}, 1e6),
-      between({"align_chunk", "--align-chunk", "FAERec: most tokens per InfoNCE problem", G::kMethods,
+      between({"align_chunk", "--align-chunk", "FAERec: about this many tokens per InfoNCE problem", G::kMethods,
                &faerec.align_chunk},
               2, kInf),
   };

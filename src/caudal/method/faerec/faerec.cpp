@@ -103,15 +103,22 @@ at::Tensor chunked_item_alignment_loss(const at::Tensor& u, const at::Tensor& v,
   const int64_t chunks = (occurrences + chunk - 1) / chunk;
   if (chunks <= 1) return item_alignment_loss(u, v, counts, tau);
   // Items in random order, cut where the running count of occurrences
-  // passes each chunk's share: all occurrences of an item in one chunk.
+  // passes the next multiple of a chunk's share: all occurrences of an item
+  // in one chunk. An item with more occurrences than a share passes several
+  // multiples at once: one cut, and the next cut waits for the multiple after
+  // them (so there are at most `chunks` chunks and none is left a single item
+  // by the shares it skipped).
   std::vector<int64_t> order(m);
   std::iota(order.begin(), order.end(), 0);
   std::shuffle(order.begin(), order.end(), rng);
   std::vector<int64_t> ends;
-  int64_t seen = 0;
+  int64_t seen = 0, next_share = 1;
   for (int64_t i = 0; i < m; ++i) {
     seen += count[order[i]];
-    if (seen * chunks >= (static_cast<int64_t>(ends.size()) + 1) * occurrences) ends.push_back(i + 1);
+    if (seen * chunks >= next_share * occurrences) {
+      ends.push_back(i + 1);
+      next_share = seen * chunks / occurrences + 1;
+    }
   }
   const auto permutation = at::tensor(order, at::kLong).to(u.device());
   auto [scaled_u, unit_v] = alignment_operands(u.index_select(0, permutation), v.index_select(0, permutation), tau);

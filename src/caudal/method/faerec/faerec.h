@@ -1,11 +1,11 @@
 // FAERec as a Method (docs/faerec.md, "Alignment" and
 // "Curriculum"):
 // on the batch's item tokens (every real input item and every sampled
-// negative), with u = e_id and v = adapter(e_sem):
+// negative), with u = e_id and v = adapter(e_sem), both computed once per
+// distinct item (the adapter's dropout drawn once per item):
 //   item level:    InfoNCE of normalised u against v (temperature tau),
 //                  other occurrences of the same item masked out; computed
-//                  once per distinct item (item_alignment_loss), the
-//                  adapter's dropout drawn once per item of the step;
+//                  on the distinct items (item_alignment_loss);
 //   feature level: Barlow Twins cross-correlation of standardised u and v,
 //                  separately for tokens at or above the batch-median
 //                  training popularity and below it;
@@ -32,10 +32,11 @@ struct FaerecOptions {
   double w_max = 1.0;
   double period = 30;
   // Item-level alignment compares every token with every other: quadratic in
-  // the batch's tokens (2 * batch * max_len = 25,600 in a length-bucketed
-  // batch of long sequences, about 3,000 in an unbucketed Beauty batch). The
-  // items are split at random into chunks of about this many tokens (an
-  // item's tokens stay together), each its own InfoNCE problem. 1024 costs a third of 3072 (what the
+  // the batch's distinct items (up to 2 * batch * max_len = 25,600 tokens in a
+  // length-bucketed batch of long sequences, about 2,900 tokens holding 2,450
+  // items in an unbucketed Beauty batch). The items are split at random into
+  // chunks of about this many tokens (an item's tokens stay together), each
+  // its own InfoNCE problem. 1024 costs a third of 3072 (what the
   // official code's unbucketed batches compare) and gave the same Beauty test
   // metrics within two seeds (docs/results.md, "FAERec's alignment").
   int64_t align_chunk = 1024;
@@ -61,10 +62,11 @@ DistinctTokens distinct_tokens(const at::Tensor& tokens);
 // Costs m^2 d instead of N^2 d.
 at::Tensor item_alignment_loss(const at::Tensor& u, const at::Tensor& v, const at::Tensor& counts, double tau);
 
-// item_alignment_loss over random chunks of the items: ceil(N / chunk)
-// chunks (N = sum of counts) of about N / chunks tokens each, every item's
-// tokens in one chunk, each chunk its own problem, weighted by its tokens
-// (= the whole problem when one chunk suffices).
+// item_alignment_loss over random chunks of the items: up to
+// ceil(N / chunk) chunks (N = sum of counts) of about N / ceil(N / chunk)
+// tokens each (more where one item holds more tokens than that), every
+// item's tokens in one chunk, each chunk its own problem, weighted by its
+// tokens (= the whole problem when one chunk suffices).
 at::Tensor chunked_item_alignment_loss(const at::Tensor& u, const at::Tensor& v, const at::Tensor& counts, double tau,
                                        int64_t chunk, std::mt19937_64& rng);
 
