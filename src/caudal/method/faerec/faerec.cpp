@@ -88,10 +88,20 @@ DistinctTokens distinct_tokens(const at::Tensor& tokens) {
   return {items, counts, row_of_token};
 }
 
+namespace {
+
+// One problem's share of a loss over `occurrences` tokens in all.
+at::Tensor counted_info_nce(const at::Tensor& scaled_u, const at::Tensor& unit_v, const at::Tensor& counts,
+                            double occurrences) {
+  const auto weights = counts.to(scaled_u.scalar_type());
+  return CountedInfoNce::apply(scaled_u, unit_v, weights.log(), weights / occurrences);
+}
+
+}  // namespace
+
 at::Tensor item_alignment_loss(const at::Tensor& u, const at::Tensor& v, const at::Tensor& counts, double tau) {
   const auto [scaled_u, unit_v] = alignment_operands(u, v, tau);
-  const auto weights = counts.to(u.scalar_type());
-  return CountedInfoNce::apply(scaled_u, unit_v, weights.log(), weights / weights.sum());
+  return counted_info_nce(scaled_u, unit_v, counts, counts.sum().item<double>());
 }
 
 at::Tensor chunked_item_alignment_loss(const at::Tensor& u, const at::Tensor& v, const at::Tensor& counts, double tau,
@@ -122,14 +132,13 @@ at::Tensor chunked_item_alignment_loss(const at::Tensor& u, const at::Tensor& v,
   }
   const auto permutation = at::tensor(order, at::kLong).to(u.device());
   auto [scaled_u, unit_v] = alignment_operands(u.index_select(0, permutation), v.index_select(0, permutation), tau);
-  const auto weights = counts.index_select(0, permutation).to(u.scalar_type());
-  const auto log_counts = weights.log(), shares = weights / static_cast<double>(occurrences);
+  const auto shuffled_counts = counts.index_select(0, permutation);
   auto total = at::zeros({}, u.options());
   int64_t begin = 0;
   for (const int64_t end : ends) {
     const int64_t size = end - begin;
-    total = total + CountedInfoNce::apply(scaled_u.narrow(0, begin, size), unit_v.narrow(0, begin, size),
-                                          log_counts.narrow(0, begin, size), shares.narrow(0, begin, size));
+    total = total + counted_info_nce(scaled_u.narrow(0, begin, size), unit_v.narrow(0, begin, size),
+                                     shuffled_counts.narrow(0, begin, size), static_cast<double>(occurrences));
     begin = end;
   }
   return total;
