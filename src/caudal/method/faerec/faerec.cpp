@@ -90,9 +90,10 @@ DistinctTokens distinct_tokens(const at::Tensor& tokens) {
 
 namespace {
 
-// One problem's share of a loss over `occurrences` tokens in all.
+// One problem's share of a loss over `occurrences` tokens in all (a 0-dim
+// tensor, so that no caller has to bring the count to the host).
 at::Tensor counted_info_nce(const at::Tensor& scaled_u, const at::Tensor& unit_v, const at::Tensor& counts,
-                            double occurrences) {
+                            const at::Tensor& occurrences) {
   const auto weights = counts.to(scaled_u.scalar_type());
   return CountedInfoNce::apply(scaled_u, unit_v, weights.log(), weights / occurrences);
 }
@@ -101,7 +102,7 @@ at::Tensor counted_info_nce(const at::Tensor& scaled_u, const at::Tensor& unit_v
 
 at::Tensor item_alignment_loss(const at::Tensor& u, const at::Tensor& v, const at::Tensor& counts, double tau) {
   const auto [scaled_u, unit_v] = alignment_operands(u, v, tau);
-  return counted_info_nce(scaled_u, unit_v, counts, counts.sum().item<double>());
+  return counted_info_nce(scaled_u, unit_v, counts, counts.sum());
 }
 
 at::Tensor chunked_item_alignment_loss(const at::Tensor& u, const at::Tensor& v, const at::Tensor& counts, double tau,
@@ -133,12 +134,13 @@ at::Tensor chunked_item_alignment_loss(const at::Tensor& u, const at::Tensor& v,
   const auto permutation = at::tensor(order, at::kLong).to(u.device());
   auto [scaled_u, unit_v] = alignment_operands(u.index_select(0, permutation), v.index_select(0, permutation), tau);
   const auto shuffled_counts = counts.index_select(0, permutation);
+  const auto all_occurrences = at::scalar_tensor(static_cast<double>(occurrences), at::kDouble);
   auto total = at::zeros({}, u.options());
   int64_t begin = 0;
   for (const int64_t end : ends) {
     const int64_t size = end - begin;
     total = total + counted_info_nce(scaled_u.narrow(0, begin, size), unit_v.narrow(0, begin, size),
-                                     shuffled_counts.narrow(0, begin, size), static_cast<double>(occurrences));
+                                     shuffled_counts.narrow(0, begin, size), all_occurrences);
     begin = end;
   }
   return total;
